@@ -1,0 +1,334 @@
+"""Datasets (DeZero's names): Spiral, SinCurve, MNIST, FashionMNIST, and the bundled MNIST sample.
+
+A Dataset holds `data` and `label` arrays made by `prepare()`; `ds[i]` returns `(transform(x), target_transform(t))`.
+MNIST-like data come from the standard IDX files, looked up locally first (see `find_data`), downloaded
+with MD5 checks otherwise; a bundled 5,000-digit MNIST sample works with no files and no network.
+"""
+import gzip
+import hashlib
+import http.client
+import os
+import tempfile
+import urllib.request
+import zlib
+
+import numpy as np
+
+from minigrad.transforms import Compose, Flatten, Normalize, ToFloat
+
+
+class Dataset:
+    """Base class: subclasses fill `self.data` and `self.label` (may stay None) in `prepare()`."""
+
+    def __init__(self, train=True, transform=None, target_transform=None):
+        self.train = train
+        self.transform = transform
+        self.target_transform = target_transform
+        self.data = None
+        self.label = None
+        self.prepare()
+
+    def prepare(self):
+        pass
+
+    def __getitem__(self, index):
+        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+            raise TypeError(f"{type(self).__name__}: index must be an int, got {type(index).__name__}")
+        x = self.data[index]
+        if self.transform is not None:
+            x = self.transform(x)
+        if self.label is None:
+            return x, None
+        t = self.label[index]
+        if self.target_transform is not None:
+            t = self.target_transform(t)
+        return x, t
+
+    def __len__(self):
+        return 0 if self.data is None else len(self.data)
+
+
+# ----------------------------------------------------------------------------- toy data
+
+def get_spiral(train=True):
+    """DeZero's 3-class spiral: x (300, 2) float32, t (300,) int, same numbers as DeZero, fixed seeds.
+
+    Uses its own RandomState, so NumPy's global random state is left untouched.
+    """
+    rs = np.random.RandomState(1984 if train else 2020)
+    num_data, num_class = 100, 3
+    rate = np.arange(num_data) / num_data
+    noise = rs.randn(num_class, num_data) * 0.2          # drawn in DeZero's (class, point) order
+    theta = np.arange(num_class)[:, None] * 4.0 + 4.0 * rate + noise
+    x = np.stack([rate * np.sin(theta), rate * np.cos(theta)], axis=-1).reshape(-1, 2).astype(np.float32)
+    t = np.repeat(np.arange(num_class), num_data).astype(int)
+    perm = rs.permutation(num_data * num_class)
+    return x[perm], t[perm]
+
+
+class Spiral(Dataset):
+    """300 points of DeZero's 3-class spiral (train and test use different fixed seeds)."""
+
+    def prepare(self):
+        self.data, self.label = get_spiral(self.train)
+
+
+class SinCurve(Dataset):
+    """Time series for RNNs: data[i] = y[i], label[i] = y[i+1], shape (999, 1).
+
+    train: sin plus uniform noise in [-0.05, 0.05) (fixed seed, so reproducible); test: cos, no noise.
+    """
+
+    def prepare(self):
+        x = np.linspace(0, 2 * np.pi, 1000)
+        if self.train:
+            y = np.sin(x) + np.random.RandomState(0).uniform(-0.05, 0.05, size=x.shape)
+        else:
+            y = np.cos(x)
+        self.data, self.label = y[:-1, None], y[1:, None]
+
+
+# ----------------------------------------------------------------------------- IDX files
+
+def _read_idx(path, ndim):
+    """Read one IDX file (gzip or plain) of unsigned bytes with `ndim` dims; validate header and length."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as e:
+            raise ValueError(f"{path}: damaged or truncated gzip file ({e})") from None
+    if len(raw) < 4 + 4 * ndim:
+        raise ValueError(f"{path}: too short for an IDX header ({len(raw)} bytes)")
+    magic = int.from_bytes(raw[:4], "big")
+    if magic != 0x800 + ndim:
+        raise ValueError(f"{path}: bad IDX magic number {magic} (expected {0x800 + ndim}: "
+                         f"uint8 data with {ndim} dims)")
+    dims = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    offset, size = 4 + 4 * ndim, int(np.prod(dims))
+    if len(raw) - offset != size:
+        raise ValueError(f"{path}: header says {dims} = {size} bytes of data, file has {len(raw) - offset}")
+    return np.frombuffer(raw, np.uint8, offset=offset).reshape(dims).copy()
+
+
+def load_idx_pair(images_path, labels_path):
+    """Read an IDX image file (N, 28, 28) and label file (N,) → (uint8 (N, 1, 28, 28), int64 (N,))."""
+    x = _read_idx(images_path, 3)
+    t = _read_idx(labels_path, 1)
+    if x.shape[1:] != (28, 28):
+        raise ValueError(f"{images_path}: images are {x.shape[1:]}, expected (28, 28)")
+    if len(x) != len(t):
+        raise ValueError(f"{images_path} has {len(x)} images but {labels_path} has {len(t)} labels")
+    if t.size and t.max() > 9:
+        raise ValueError(f"{labels_path}: label {t.max()} out of range 0..9")
+    return x[:, None], t.astype(np.int64)
+
+
+# ----------------------------------------------------------------------------- finding and downloading
+
+_FILES = {True: ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+          False: ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+_MD5 = {  # published checksums of the .gz files
+    "mnist": {"train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+              "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+              "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+              "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c"},
+    "fashion-mnist": {"train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                      "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+                      "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+                      "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310"}}
+MIRRORS = {"mnist": ["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"],
+           "fashion-mnist": ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]}
+SYSTEM_DIRS = {"mnist": [], "fashion-mnist": ["/usr/share/datasets/fashion-mnist"]}  # Debian packages
+
+
+def _candidate_dirs(name, root=None):
+    """Where `name`'s files are looked for, in order: root (and root/name), $MINIGRAD_DATA/name,
+    ~/.minigrad/name, then system dirs (Debian's dataset-fashion-mnist)."""
+    dirs = [root, os.path.join(root, name)] if root else []
+    if os.environ.get("MINIGRAD_DATA"):
+        dirs.append(os.path.join(os.environ["MINIGRAD_DATA"], name))
+    dirs.append(os.path.join(os.path.expanduser("~"), ".minigrad", name))
+    return [os.fspath(d) for d in dirs] + SYSTEM_DIRS.get(name, [])
+
+
+def _local(directory, fname):
+    """The file `fname` in `directory`, or its uncompressed twin, or None."""
+    for p in (os.path.join(directory, fname), os.path.join(directory, fname[:-3])):
+        if os.path.isfile(p):
+            return p
+    return None
+
+
+def find_data(name, train=True, root=None):
+    """Paths (images, labels) of a local copy of `name` ('mnist' or 'fashion-mnist'), or None."""
+    for d in _candidate_dirs(name, root):
+        paths = [_local(d, f) for f in _FILES[bool(train)]]
+        if all(paths):
+            return tuple(paths)
+    return None
+
+
+def mnist_available(root=None, train=None):
+    """True if full MNIST IDX files are present locally (both splits unless `train` is given); no network."""
+    splits = (True, False) if train is None else (bool(train),)
+    return all(find_data("mnist", s, root) for s in splits)
+
+
+def _fetch(url, path):
+    """Download `url` into the file `path` (network access isolated here so tests can replace it)."""
+    with urllib.request.urlopen(url, timeout=60) as r, open(path, "wb") as f:
+        while True:
+            chunk = r.read(1 << 20)
+            if not chunk:
+                break
+            f.write(chunk)
+
+
+def _md5(path):
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def download(name, fname, directory):
+    """Fetch `fname` of dataset `name` into `directory`, trying each mirror; keep it only if its MD5 matches.
+
+    The file is written to a temporary name in `directory` and moved into place with os.replace, so a
+    partial or corrupt download never sits under the real name. Returns the path; raises OSError.
+    """
+    created = not os.path.isdir(directory)
+    os.makedirs(directory, exist_ok=True)
+    final, errors = os.path.join(directory, fname), []
+    for mirror in MIRRORS[name]:
+        fd, tmp = tempfile.mkstemp(prefix=fname + ".", suffix=".part", dir=directory)
+        os.close(fd)
+        try:
+            _fetch(mirror + fname, tmp)
+            got = _md5(tmp)
+            if got == _MD5[name][fname]:
+                os.replace(tmp, final)
+                return final
+            errors.append(f"{mirror}{fname}: MD5 {got} != {_MD5[name][fname]} (file deleted)")
+        except (OSError, http.client.HTTPException) as e:  # URLError, timeouts, cut-off responses
+            errors.append(f"{mirror}{fname}: {e!r}" if not str(e) else f"{mirror}{fname}: {e}")
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    if created and not os.listdir(directory):
+        os.rmdir(directory)  # leave no empty cache directory behind
+    raise OSError("; ".join(errors))
+
+
+class DataNotFoundError(FileNotFoundError):
+    """The dataset's files are neither present locally nor downloadable."""
+
+
+def _howto(name, train, errors):
+    files = " and ".join(_FILES[bool(train)])
+    ways = [f"pass root=DIR (a directory holding {files})",
+            f"set MINIGRAD_DATA=DIR and put the files in DIR/{name}",
+            f"put the files in ~/.minigrad/{name}"]
+    if name == "fashion-mnist":
+        ways.append("apt-get install dataset-fashion-mnist (installs them in /usr/share/datasets/fashion-mnist)")
+    if name == "mnist":
+        ways.append("use the bundled 5,000-digit sample: MNIST(sample=True) (or sample='auto')")
+    return (f"{name} files not found locally and the download failed ({errors}). Ways to provide them: "
+            + "; ".join(ways))
+
+
+def _download_dir(name, root=None):
+    """Where downloads go: root, else $MINIGRAD_DATA/name, else ~/.minigrad/name."""
+    if root:
+        return os.fspath(root)
+    base = os.environ.get("MINIGRAD_DATA") or os.path.join(os.path.expanduser("~"), ".minigrad")
+    return os.path.join(base, name)
+
+
+def _load(name, train, root):
+    """(x, t, images_path): a local copy if any, else downloaded and MD5-checked."""
+    paths = find_data(name, train, root)
+    if paths is None:
+        target = _download_dir(name, root)
+        try:
+            paths = tuple(_local(target, f) or download(name, f, target) for f in _FILES[bool(train)])
+        except OSError as e:
+            raise DataNotFoundError(_howto(name, train, e)) from None
+    return load_idx_pair(*paths) + (paths[0],)
+
+
+def load_mnist_like(name, train=True, root=None):
+    """(x uint8 (N, 1, 28, 28), t int64 (N,)) of 'mnist' or 'fashion-mnist' (see MNIST for the lookup)."""
+    return _load(name, train, root)[:2]
+
+
+SAMPLE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist_sample.npz")
+
+
+def load_mnist_sample(train=True):
+    """The bundled sample: 4,000 train / 1,000 test real MNIST digits (400 / 100 per class)."""
+    with np.load(SAMPLE_PATH, allow_pickle=False) as z:
+        x, t = (z["x_train"], z["t_train"]) if train else (z["x_test"], z["t_test"])
+    return x, t.astype(np.int64)
+
+
+# ----------------------------------------------------------------------------- MNIST-like datasets
+
+class MNIST(Dataset):
+    """MNIST handwritten digits: data uint8 (N, 1, 28, 28), label int64 (N,); items are flattened
+    float32 in [0, 1] by the default transform.
+
+    `sample` chooses the source:
+      None/False  full MNIST (60,000 / 10,000): local files (root=, $MINIGRAD_DATA/mnist, ~/.minigrad/mnist),
+                  else downloaded (MD5-checked) into the first of those; offline, DataNotFoundError.
+      True        the bundled sample (4,000 / 1,000 real digits, 400 / 100 per class): no files, no network.
+      'auto'      full MNIST if its files are present locally, else the bundled sample; never downloads.
+    `self.source` tells which was used ('sample' or the images file's path).
+    Data: Y. LeCun, C. Cortes, C. Burges, CC BY-SA 3.0.
+    """
+    name = "mnist"
+
+    def __init__(self, train=True, transform=Compose([Flatten(), ToFloat(), Normalize(0., 255.)]),
+                 target_transform=None, root=None, sample=None):
+        if sample not in (None, False, True, "auto"):
+            raise ValueError(f"MNIST: sample must be None, True, False or 'auto', got {sample!r}")
+        self.root, self.sample, self.source = root, sample, None
+        super().__init__(train, transform, target_transform)
+
+    def prepare(self):
+        use_sample = self.sample is True or (
+            self.sample == "auto" and find_data(self.name, self.train, self.root) is None)
+        if use_sample:
+            self.data, self.label = load_mnist_sample(self.train)
+            self.source = "sample"
+        else:
+            self.data, self.label, self.source = _load(self.name, self.train, self.root)
+
+    @staticmethod
+    def labels():
+        return {i: str(i) for i in range(10)}
+
+
+class FashionMNIST(Dataset):
+    """Zalando's Fashion-MNIST: like MNIST (same shapes), clothing classes (see labels()).
+
+    Files are looked up in root=, $MINIGRAD_DATA/fashion-mnist, ~/.minigrad/fashion-mnist, then Debian's
+    /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist), else downloaded.
+    """
+    name = "fashion-mnist"
+
+    def __init__(self, train=True, transform=Compose([Flatten(), ToFloat(), Normalize(0., 255.)]),
+                 target_transform=None, root=None):
+        self.root, self.source = root, None
+        super().__init__(train, transform, target_transform)
+
+    def prepare(self):
+        self.data, self.label, self.source = _load(self.name, self.train, self.root)
+
+    @staticmethod
+    def labels():
+        return {0: "T-shirt/top", 1: "Trouser", 2: "Pullover", 3: "Dress", 4: "Coat",
+                5: "Sandal", 6: "Shirt", 7: "Sneaker", 8: "Bag", 9: "Ankle boot"}

@@ -1,0 +1,127 @@
+"""Models: Layers that are whole networks, with drawing and a summary table."""
+import numpy as np
+
+from minigrad import functions as F
+from minigrad import layers as L
+from minigrad import utils
+
+
+class Model(L.Layer):
+    """A Layer that is a whole network: `plot()` draws its graph, `summary()` tabulates it."""
+
+    def plot(self, *inputs, to_file="model.png"):
+        y = self.forward(*inputs)
+        return utils.plot_dot_graph(y, verbose=True, to_file=to_file)
+
+    def summary(self, input_shape, dtype=np.float32, print_fn=print):
+        """Run one zero sample of `input_shape` (without the batch axis) through the model and print a
+        table of its layers (name, type, output shape, parameters) with totals.  Returns the rows."""
+        from minigrad.summary import summary
+        return summary(self, input_shape, dtype=dtype, print_fn=print_fn)
+
+    def count_params(self):
+        """Number of scalar parameters (initialised ones)."""
+        from minigrad.summary import count_params
+        return count_params(self)
+
+
+class Sequential(Model):
+    """Layers (or callables) applied one after another."""
+
+    def __init__(self, *layers):
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        self.layers = list(layers)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+class MLP(Model):
+    """Fully connected layers of the given output sizes with `activation` between them."""
+
+    def __init__(self, fc_output_sizes, activation=F.sigmoid):
+        super().__init__()
+        self.activation = activation
+        self.layers = [L.Linear(size) for size in fc_output_sizes]
+
+    def forward(self, x):
+        for layer in self.layers[:-1]:
+            x = self.activation(layer(x))
+        return self.layers[-1](x)
+
+
+class LeNet(Model):
+    """The modern LeNet: conv 6@5x5 - ReLU - max pool 2 - conv 16@5x5 - ReLU - max pool 2 - flatten -
+    fc 120 - ReLU - fc 84 - ReLU - fc `num_classes` (softmax left to the loss)."""
+
+    def __init__(self, num_classes=10, in_channels=None):
+        super().__init__()
+        self.conv1 = L.Conv2d(6, kernel_size=5, in_channels=in_channels)
+        self.pool1 = L.MaxPool2D(2)
+        self.conv2 = L.Conv2d(16, kernel_size=5, in_channels=6)
+        self.pool2 = L.MaxPool2D(2)
+        self.flatten = L.Flatten()
+        self.fc1 = L.Linear(120)
+        self.fc2 = L.Linear(84, in_size=120)
+        self.fc3 = L.Linear(num_classes, in_size=84)
+
+    def forward(self, x):
+        x = self.pool1(F.relu(self.conv1(x)))
+        x = self.pool2(F.relu(self.conv2(x)))
+        x = self.flatten(x)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+class VGG16(Model):
+    """VGG-16 (Simonyan & Zisserman, 2014) for 224x224 RGB images.
+
+    `pretrained` may be the path of an .npz file saved by `save_weights` (e.g. converted ImageNet
+    weights); nothing is downloaded.  `pretrained=True` without a path raises, saying so.
+    """
+    BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
+
+    def __init__(self, pretrained=False, num_classes=1000):
+        super().__init__()
+        convs = []
+        in_ch = 3
+        for out_ch, n in self.BLOCKS:
+            for _ in range(n):
+                convs.append(L.Conv2d(out_ch, kernel_size=3, stride=1, pad=1, in_channels=in_ch))
+                in_ch = out_ch
+        self.convs = convs
+        self.fc6 = L.Linear(4096, in_size=512 * 7 * 7)
+        self.fc7 = L.Linear(4096, in_size=4096)
+        self.fc8 = L.Linear(num_classes, in_size=4096)
+        if pretrained is True:
+            raise ValueError("VGG16: pretrained=True needs weights, and minigrad downloads nothing: pass "
+                             "the path of a local .npz weights file, e.g. VGG16(pretrained='vgg16.npz')")
+        if pretrained:
+            self.load_weights(pretrained)
+
+    def forward(self, x):
+        i = 0
+        for _, n in self.BLOCKS:
+            for _ in range(n):
+                x = F.relu(self.convs[i](x))
+                i += 1
+            x = F.pooling(x, 2, 2)
+        x = F.flatten(x)
+        x = F.dropout(F.relu(self.fc6(x)))
+        x = F.dropout(F.relu(self.fc7(x)))
+        return self.fc8(x)
+
+    @staticmethod
+    def preprocess(image, size=(224, 224), dtype=np.float32):
+        """A PIL image to a (3, H, W) BGR array with the ImageNet channel means subtracted."""
+        image = image.convert("RGB")
+        if size:
+            image = image.resize(size)
+        x = np.asarray(image, dtype=dtype)[:, :, ::-1]
+        x = x - np.array([103.939, 116.779, 123.68], dtype=dtype)
+        return x.transpose((2, 0, 1))

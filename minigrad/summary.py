@@ -1,0 +1,86 @@
+"""Model summary: a table of layers, output shapes and parameter counts, like Keras's or torchinfo's."""
+import numpy as np
+
+from minigrad import cuda
+from minigrad.core import Variable, no_grad, test_mode
+from minigrad.layers import Layer
+
+
+def count_params(layer):
+    """Number of scalar parameters of `layer` (initialised ones)."""
+    return int(sum(p.data.size for p in layer.params() if p.data is not None))
+
+
+def _layer_names(model):
+    names = {}
+
+    def walk(layer, prefix):
+        for name, obj in layer.named_children():
+            if isinstance(obj, Layer):
+                full = f"{prefix}.{name}" if prefix else name
+                names[id(obj)] = full.replace("/", ".")
+                walk(obj, full)
+    walk(model, "")
+    return names
+
+
+def summary(model, input_shape, dtype=np.float32, print_fn=print):
+    """Run a zero batch of one sample through `model` and tabulate the layers that have no sub-layers
+    (in call order): name, type, output shape (batch axis shown as 1), parameter count.  Returns the
+    rows as (name, type, output shape, params) tuples."""
+    if isinstance(input_shape, int):
+        input_shape = (input_shape,)
+    input_shape = tuple(int(s) for s in input_shape)
+    names = _layer_names(model)
+    calls = []
+
+    def record(layer, inputs, outputs):
+        has_children = any(isinstance(obj, Layer) for _, obj in layer.named_children())
+        if layer is not model and not has_children:
+            calls.append((layer, outputs[0].shape))
+
+    xp = np
+    for p in model.params():
+        if p.data is not None:
+            xp = cuda.get_array_module(p.data)
+            break
+    x = Variable(xp.zeros((1,) + input_shape, dtype=dtype))
+    Layer._call_hooks.append(record)
+    try:
+        with no_grad(), test_mode():
+            y = model(x)
+    finally:
+        Layer._call_hooks.remove(record)
+
+    rows = [(names.get(id(layer), type(layer).__name__), type(layer).__name__, shape, count_params(layer))
+            for layer, shape in calls]
+    total = count_params(model)
+    trainable = total - sum(count_params_of_buffers(layer) for layer, _ in calls)
+    header = ("Layer", "Type", "Output shape", "Params")
+    table = [header] + [(n, t, str(s), f"{c:,}") for n, t, s, c in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(4)]
+    line = "-" * (sum(widths) + 6)
+
+    def fmt(r):
+        return f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]:>{widths[3]}}"
+    print_fn(f"{type(model).__name__}: input {(1,) + input_shape} -> output {y.shape}")
+    print_fn(line)
+    print_fn(fmt(header))
+    print_fn(line)
+    for r in table[1:]:
+        print_fn(fmt(r))
+    print_fn(line)
+    print_fn(f"Total params: {total:,}")
+    print_fn(f"Trainable params: {trainable:,}")
+    print_fn(f"Non-trainable params: {total - trainable:,}")
+    return rows
+
+
+def count_params_of_buffers(layer):
+    """Parameters that never get a gradient (BatchNorm's running statistics)."""
+    total = 0
+    for name in ("avg_mean", "avg_var"):
+        p = getattr(layer, name, None)
+        if p is not None and getattr(p, "data", None) is not None:
+            total += p.data.size
+    return total
