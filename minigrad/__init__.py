@@ -3,7 +3,12 @@
 Its public API follows DeZero's, so code written for DeZero runs with `import minigrad as dezero`.
 """
 from minigrad.core import (Config, Function, Parameter, Variable, as_array, as_variable, no_grad,
-                           test_mode, using_config)
-from minigrad import cuda, utils, functions  # noqa: F401
+                           setup_variable, test_mode, using_config)
+from minigrad.layers import Layer
+from minigrad.models import Model
+from minigrad.datasets import Dataset
+from minigrad.dataloaders import DataLoader, SeqDataLoader
+from minigrad import (cuda, dataloaders, datasets, functions, layers, models, optimizers,  # noqa: F401
+                      transforms, utils)
 
 __version__ = "0.1.0"
