@@ -278,6 +278,12 @@ class Function:
             x = inputs[0]
             ys = self.forward(x.data)
             generation = x.generation
+        elif n_inputs == 2:
+            x0, x1 = inputs
+            if "cupy" in sys.modules:
+                cuda.check_same_device(type(self).__name__, (x0.data, x1.data))
+            ys = self.forward(x0.data, x1.data)
+            generation = x0.generation if x0.generation > x1.generation else x1.generation
         else:
             xs = [x.data for x in inputs]
             if "cupy" in sys.modules:

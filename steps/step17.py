@@ -148,9 +148,7 @@ if __name__ == "__main__":
         gc.disable()
         tracemalloc.start()
         for _ in range(10):
-            x = Variable(np.ones(100_000))
-            y = square_fn(square_fn(square_fn(x)))
-        del x, y
+            square_fn(square_fn(square_fn(Variable(np.ones(100_000)))))  # built, then dropped
         held = tracemalloc.get_traced_memory()[0]
         tracemalloc.stop()
         freed = gc.collect()

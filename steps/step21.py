@@ -221,6 +221,7 @@ if __name__ == "__main__":
     print("3.0 * x + 1.0 =", y, "| x.grad =", x.grad)
     y = np.array([2.0]) + x
     print("np.array([2.0]) + x =", y, "of type", type(y).__name__)
-    x32 = Variable(np.array(1.5, dtype=np.float32))
-    print("float32 Variable * 2.0 =", x32 * 2.0, "with dtype", (x32 * 2.0).dtype)
-    print("int Variable * 2.5 =", Variable(np.array(3)) * 2.5, "with dtype", (Variable(np.array(3)) * 2.5).dtype)
+    y = Variable(np.array([1.5, 2.5], dtype=np.float32)) * 2.0
+    print("float32 Variable * 2.0 =", y, "with dtype", y.dtype)
+    y = Variable(np.array([1, 3])) * 2.5
+    print("int Variable * 2.5 =", y, "with dtype", y.dtype)

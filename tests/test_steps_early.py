@@ -173,8 +173,8 @@ def check_21(out):
     assert "x + np.array(3.0) = variable(5.0)" in out
     assert "3.0 * x + 1.0 = variable(7.0)" in out and value(out, "x.grad =") == 3
     assert "np.array([2.0]) + x = variable([4.]) of type Variable" in out
-    assert "float32 Variable * 2.0 = variable(3.0) with dtype float32" in out
-    assert "int Variable * 2.5 = variable(7.5) with dtype float64" in out
+    assert "float32 Variable * 2.0 = variable([3. 5.]) with dtype float32" in out
+    assert "int Variable * 2.5 = variable([2.5 7.5]) with dtype float64" in out
 
 
 def check_22(out):

@@ -1,0 +1,133 @@
+"""Device handling: CPU fallbacks and errors everywhere; the same results on CuPy where a GPU exists."""
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import minigrad
+import minigrad.functions as F
+from minigrad import cuda
+from minigrad.core import Variable
+
+gpu = pytest.mark.skipif(not cuda.gpu_enable, reason="needs CuPy and a CUDA GPU")
+
+
+def test_import_does_not_load_cupy():
+    code = "import sys, minigrad, minigrad.functions_conv; print('cupy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_numpy_arrays_stay_on_numpy():
+    x = np.ones(3)
+    assert cuda.get_array_module(x) is np
+    assert cuda.get_array_module(Variable(x)) is np
+    assert cuda.as_numpy(x) is x
+    assert cuda.as_numpy(Variable(x)) is x
+    np.testing.assert_array_equal(cuda.as_numpy(2.5), np.array(2.5))
+    assert cuda.device_name(x) == "cpu"
+
+
+@pytest.mark.skipif(cuda.gpu_enable, reason="checks the behaviour without a GPU")
+def test_to_gpu_without_gpu_says_what_is_missing():
+    v = Variable(np.ones(2))
+    with pytest.raises((ImportError, RuntimeError), match="CuPy|GPU"):
+        v.to_gpu()
+    np.testing.assert_array_equal(v.data, np.ones(2))  # nothing lost
+
+
+class _FakeDevice:
+    def __init__(self, i):
+        self.id = i
+
+
+class _FakeGpuArray(np.ndarray):
+    """A host array posing as a CuPy array, to exercise the device checks without a GPU."""
+    device = _FakeDevice(0)
+
+
+@pytest.fixture
+def fake_cupy(monkeypatch):
+    module = types.ModuleType("cupy")
+    module.ndarray = _FakeGpuArray
+    monkeypatch.setitem(sys.modules, "cupy", module)
+    return module
+
+
+def test_mixing_devices_names_both(fake_cupy):
+    cpu = Variable(np.ones(3))
+    gpu_array = np.ones(3).view(_FakeGpuArray)
+    assert cuda.is_cupy_array(gpu_array)
+    assert cuda.device_name(gpu_array) == "gpu:0"
+    with pytest.raises(TypeError, match=r"Mul: inputs live on different devices \(cpu, gpu:0\)"):
+        cpu * Variable(gpu_array)
+    with pytest.raises(TypeError, match="different devices"):
+        F.matmul(Variable(np.ones((2, 3)).view(_FakeGpuArray)), Variable(np.ones((3, 2))))
+
+
+def test_same_device_passes_the_check(fake_cupy):
+    a = Variable(np.ones(3).view(_FakeGpuArray))
+    b = Variable(np.full(3, 2.0).view(_FakeGpuArray))
+    np.testing.assert_array_equal(np.asarray((a * b).data), np.full(3, 2.0))
+
+
+# ---------------------------------------------------------------------------------------- on a GPU
+@gpu
+def test_gpu_results_match_cpu():
+    import cupy
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    W = rng.standard_normal((3, 5)).astype(np.float32)
+    t = np.array([0, 1, 4, 2])
+
+    def loss(xv, Wv, tv):
+        y = F.softmax_cross_entropy(F.tanh(F.linear(xv, Wv)), tv)
+        y.backward()
+        return y
+
+    xc, Wc = Variable(x), Variable(W)
+    yc = loss(xc, Wc, t)
+    xg, Wg = Variable(cupy.asarray(x)), Variable(cupy.asarray(W))
+    yg = loss(xg, Wg, cupy.asarray(t))
+    assert isinstance(yg.data, cupy.ndarray)
+    np.testing.assert_allclose(cuda.as_numpy(yg), yc.data, rtol=1e-5)
+    np.testing.assert_allclose(cuda.as_numpy(Wg.grad), Wc.grad.data, rtol=1e-4, atol=1e-6)
+
+
+@gpu
+def test_model_moves_and_saves_from_gpu(tmp_path):
+    import cupy
+    from minigrad.models import MLP
+    model = MLP((4, 2))
+    x = np.ones((3, 5), np.float32)
+    y_cpu = model(x).data
+    model.to_gpu()
+    assert all(isinstance(p.data, cupy.ndarray) for p in model.params())
+    path = tmp_path / "w.npz"
+    model.save_weights(path)
+    assert all(isinstance(p.data, cupy.ndarray) for p in model.params())  # not moved by saving
+    other = MLP((4, 2))
+    other(x)
+    other.to_gpu()
+    other.load_weights(path)
+    assert all(isinstance(p.data, cupy.ndarray) for p in other.params())
+    np.testing.assert_allclose(cuda.as_numpy(other(cupy.asarray(x))), y_cpu, rtol=1e-5)
+
+
+@gpu
+def test_optimizer_state_on_parameter_device():
+    import cupy
+    from minigrad import optimizers
+    from minigrad.models import MLP
+    model = MLP((3, 2))
+    x = cupy.ones((4, 2), dtype=cupy.float32)
+    model(cuda.as_numpy(x))
+    model.to_gpu()
+    opt = optimizers.Adam().setup(model)
+    loss = F.sum(model(x))
+    loss.backward()
+    opt.update()
+    for state in opt.state.values():
+        assert all(isinstance(a, cupy.ndarray) for a in state.values())
