@@ -533,7 +533,8 @@ class SigmoidCrossEntropy(Function):
 
     def backward(self, gy):
         x, t = self.inputs
-        return (sigmoid(x) - t) * (gy / len(x))
+        g = gy / len(x)
+        return (sigmoid(x) - t) * g, -x * g  # t is differentiable too (soft targets)
 
 
 def sigmoid_cross_entropy(x, t):
@@ -615,7 +616,7 @@ def batch_norm(x, gamma, beta, mean, var, decay=0.9, eps=2e-5):
         xc = x - mu
         batch_var = average(xc * xc, axis=axes, keepdims=True)
         xhat = xc / (batch_var + eps) ** 0.5
-        adjust = m / max(m - 1.0, 1.0)
+        adjust = m / (m - 1.0) if m > 1 else 1.0  # unbiased running variance (builtin max is shadowed)
         mean *= decay
         mean += (1 - decay) * mu.data.reshape(mean.shape)
         var *= decay

@@ -16,8 +16,7 @@ from minigrad.core import Parameter
 
 
 def _holds_layer_items(value):
-    return isinstance(value, (list, tuple)) and len(value) > 0 and all(
-        isinstance(v, (Parameter, Layer)) for v in value)
+    return isinstance(value, (list, tuple)) and any(isinstance(v, (Parameter, Layer)) for v in value)
 
 
 class Layer:
@@ -58,12 +57,14 @@ class Layer:
         raise NotImplementedError()
 
     def named_children(self):
-        """(name, item) pairs of the registered attributes, lists expanded as name/0, name/1 ..."""
+        """(name, item) pairs of the registered Parameters and Layers, those in lists named
+        name/0, name/1 ... (other items of such lists, like activation functions, are skipped)."""
         for name in self._params:
             value = self.__dict__[name]
             if isinstance(value, (list, tuple)):
                 for i, item in enumerate(value):
-                    yield f"{name}/{i}", item
+                    if isinstance(item, (Parameter, Layer)):
+                        yield f"{name}/{i}", item
             else:
                 yield name, value
 
