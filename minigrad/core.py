@@ -141,7 +141,12 @@ class Variable:
                         continue
                     creator = x.creator
                     if creator is None:  # a leaf: accumulate across calls
-                        x.grad = gx if x.grad is None else x.grad + gx
+                        if x.grad is not None:
+                            x.grad = x.grad + gx
+                        elif create_graph:
+                            x.grad = gx
+                        else:  # its own Variable: one gy may reach several leaves
+                            x.grad = Variable(gx.data)
                     elif id(x) in fresh:
                         x.grad = x.grad + gx
                     else:
@@ -237,10 +242,10 @@ def as_array(x, array_module=np, dtype=None):
 def _scalar(x):
     """A Python/NumPy scalar as a Python number (so NumPy treats it as weakly typed: float32 stays
     float32), or None when `x` is not a scalar."""
+    if isinstance(x, np.generic):  # before float: np.float64 subclasses float
+        return x.item() if x.dtype.kind in "iuf" else None
     if isinstance(x, (float, int)) and not isinstance(x, bool):
         return x
-    if isinstance(x, np.generic) and x.dtype.kind in "iuf":
-        return x.item()
     return None
 
 
@@ -448,7 +453,7 @@ def rdiv(x0, x1):
 
 
 class Pow(Function):
-    """x ** c for a constant exponent c."""
+    """x ** c for a constant exponent c (a scalar or an array broadcasting against x)."""
 
     def __init__(self, c):
         self.c = c
@@ -459,7 +464,7 @@ class Pow(Function):
     def backward(self, gy):
         x, = self.inputs
         c = self.c
-        return gy * (c * x ** (c - 1))
+        return _sum_to(gy * (c * x ** (c - 1)), x.shape)
 
 
 class PowVar(Function):
@@ -481,12 +486,10 @@ class PowVar(Function):
 def pow(x, c):
     if isinstance(c, Variable):
         return PowVar()(x, c)
-    if isinstance(c, np.ndarray) or cuda.is_cupy_array(c):
-        if c.ndim == 0:
-            c = c.item()
-        else:
-            return PowVar()(x, Variable(c))
-    return Pow(c)(x)
+    scalar = c.item() if isinstance(c, np.ndarray) and c.ndim == 0 else _scalar(c)
+    if scalar is not None:
+        return Pow(scalar)(x)
+    return Pow(as_array(c, cuda.get_array_module(x.data)))(x)
 
 
 def rpow(x, c):

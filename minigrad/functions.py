@@ -487,6 +487,9 @@ def _check_labels(name, x, t):
                          f"{x.shape}, got shape {t.shape}")
     if t.dtype.kind not in "iu":
         raise TypeError(f"{name}: t must hold integer class labels, got dtype {t.dtype}")
+    if t.size and (int(t.data.min()) < 0 or int(t.data.max()) >= x.shape[1]):
+        raise ValueError(f"{name}: class labels must be in [0, {x.shape[1]}) for x of shape {x.shape}, "
+                         f"got labels from {int(t.data.min())} to {int(t.data.max())}")
 
 
 class SoftmaxCrossEntropy(Function):

@@ -3,7 +3,7 @@ first (weight decay, gradient clipping, freezing).  State lives on the Parameter
 import math
 
 from minigrad import cuda
-from minigrad.core import Parameter
+from minigrad.core import Parameter, Variable
 
 
 class Optimizer:
@@ -139,7 +139,8 @@ class Adam(_StatefulOptimizer):
 
 
 # =============================================================================
-# Hooks: called with the list of Parameters that have a gradient, before the update
+# Hooks: called with the list of Parameters that have a gradient, before the update.  They bind new
+# gradient Variables rather than changing them in place: one gradient may be shared by several inputs.
 # =============================================================================
 class WeightDecay:
     """L2 regularisation: grad += rate * param."""
@@ -149,7 +150,7 @@ class WeightDecay:
 
     def __call__(self, params):
         for param in params:
-            param.grad.data = param.grad.data + self.rate * param.data
+            param.grad = Variable(param.grad.data + self.rate * param.data)
 
 
 class ClipGrad:
@@ -165,7 +166,7 @@ class ClipGrad:
         rate = self.max_norm / (math.sqrt(total) + 1e-6)
         if rate < 1:
             for param in params:
-                param.grad.data = param.grad.data * rate
+                param.grad = Variable(param.grad.data * rate)
 
 
 class FreezeParam:

@@ -1,0 +1,293 @@
+"""LeNet training step and a mid-size convolution layer: minigrad side by side with PyTorch.
+
+  * LeNet (conv 6@5x5 - ReLU - max pool 2 - conv 16@5x5 - ReLU - max pool 2 - flatten - fc 120 - ReLU -
+    fc 84 - ReLU - fc 10, softmax cross entropy): one SGD training step (forward, backward, update) on a
+    batch of 100 28x28 images;
+  * a mid-size convolution layer (N=32, C=64, 32x32, 3x3, pad 1, 64 filters): forward and backward
+    (gradients of x, W and b).
+
+minigrad and, when installed, PyTorch run in alternating rounds of the same process (the machine is
+noisy); the table shows the median milliseconds and the ratio minigrad / PyTorch.
+
+    python benchmarks/bench_lenet.py [--rounds 15] [--steps 5] [--gpu] [--memory [--memory-steps 500]]
+
+--gpu runs minigrad on CuPy (and PyTorch on CUDA when it has it); CuPy is imported only then.
+--memory trains LeNet for --memory-steps steps and reports the resident memory (RSS) along the way: it
+must stay flat (no growth from graphs or caches kept alive between steps).
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if os.path.dirname(HERE) not in sys.path:
+    sys.path.insert(0, os.path.dirname(HERE))
+
+LENET_TARGET = 1.5  # minigrad / PyTorch, LeNet step
+CONV_TARGET = 2.0   # minigrad / PyTorch, mid-size conv forward + backward
+
+
+# =============================================================================
+# minigrad
+# =============================================================================
+def minigrad_lenet():
+    """models.LeNet when the layers it needs exist; otherwise the same network built here."""
+    import minigrad.functions as F
+    import minigrad.layers as L
+    from minigrad import layers_conv as LC
+    from minigrad import models
+
+    if hasattr(models, "LeNet") and hasattr(L, "Conv2d"):
+        return models.LeNet(num_classes=10, in_channels=1), "minigrad.models.LeNet"
+
+    class LeNet(models.Model):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = LC.Conv2d(6, kernel_size=5, in_channels=1)
+            self.pool1 = LC.MaxPool2D(2)
+            self.conv2 = LC.Conv2d(16, kernel_size=5, in_channels=6)
+            self.pool2 = LC.MaxPool2D(2)
+            self.flatten = LC.Flatten()
+            self.fc1 = L.Linear(120, in_size=256)
+            self.fc2 = L.Linear(84, in_size=120)
+            self.fc3 = L.Linear(10, in_size=84)
+
+        def forward(self, x):
+            x = self.pool1(F.relu(self.conv1(x)))
+            x = self.pool2(F.relu(self.conv2(x)))
+            x = self.flatten(x)
+            x = F.relu(self.fc1(x))
+            x = F.relu(self.fc2(x))
+            return self.fc3(x)
+
+    return LeNet(), "LeNet built in bench_lenet.py"
+
+
+def minigrad_lenet_step(xp, sync, batch=100):
+    import minigrad.functions as F
+    from minigrad import optimizers
+
+    model, label = minigrad_lenet()
+    if xp is not np:
+        model.to_gpu()
+    opt = optimizers.SGD(lr=0.01).setup(model)
+    rng = np.random.default_rng(0)
+    x = xp.asarray(rng.standard_normal((batch, 1, 28, 28)).astype(np.float32))
+    t = xp.asarray(rng.integers(0, 10, batch))
+
+    def step():
+        y = model(x)
+        loss = F.softmax_cross_entropy(y, t)
+        model.cleargrads()
+        loss.backward()
+        opt.update()
+        sync()
+        return loss
+    return step, label
+
+
+def minigrad_conv_layer(xp, sync, n=32, c=64, hw=32, oc=64, k=3, pad=1):
+    import minigrad.functions_conv as FC
+    from minigrad.core import Variable
+
+    rng = np.random.default_rng(0)
+    x = Variable(xp.asarray(rng.standard_normal((n, c, hw, hw)).astype(np.float32)))
+    W = Variable(xp.asarray((rng.standard_normal((oc, c, k, k)) * 0.05).astype(np.float32)))
+    b = Variable(xp.zeros(oc, dtype=np.float32))
+    out = hw + 2 * pad - k + 1
+    gy = Variable(xp.asarray(rng.standard_normal((n, oc, out, out)).astype(np.float32)))
+
+    def step():
+        x.cleargrad(), W.cleargrad(), b.cleargrad()
+        y = FC.conv2d(x, W, b, 1, pad)
+        y.grad = gy
+        y.backward()
+        sync()
+    return step
+
+
+# =============================================================================
+# PyTorch
+# =============================================================================
+def torch_lenet_step(device, batch=100):
+    import torch
+    import torch.nn as nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+    ).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.standard_normal((batch, 1, 28, 28)).astype(np.float32), device=device)
+    t = torch.tensor(rng.integers(0, 10, batch), device=device)
+    sync = _torch_sync(device)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = nn.functional.cross_entropy(model(x), t)
+        loss.backward()
+        opt.step()
+        sync()
+    return step
+
+
+def torch_conv_layer(device, n=32, c=64, hw=32, oc=64, k=3, pad=1):
+    import torch
+
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.standard_normal((n, c, hw, hw)).astype(np.float32), device=device,
+                     requires_grad=True)
+    W = torch.tensor((rng.standard_normal((oc, c, k, k)) * 0.05).astype(np.float32), device=device,
+                     requires_grad=True)
+    b = torch.zeros(oc, device=device, requires_grad=True)
+    out = hw + 2 * pad - k + 1
+    gy = torch.tensor(rng.standard_normal((n, oc, out, out)).astype(np.float32), device=device)
+    sync = _torch_sync(device)
+
+    def step():
+        x.grad = W.grad = b.grad = None
+        y = torch.nn.functional.conv2d(x, W, b, padding=pad)
+        y.backward(gy)
+        sync()
+    return step
+
+
+def _torch_sync(device):
+    if device == "cuda":
+        import torch
+        return torch.cuda.synchronize
+    return lambda: None
+
+
+def _torch_device(gpu):
+    """'cpu' or 'cuda', or None when PyTorch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    if gpu:
+        return "cuda" if torch.cuda.is_available() else None
+    return "cpu"
+
+
+# =============================================================================
+# Timing
+# =============================================================================
+def time_rounds(runners, rounds, steps, warmup=3):
+    """Median milliseconds per call of each runner, rounds interleaved so noise hits all of them."""
+    for run in runners.values():
+        for _ in range(warmup):
+            run()
+    samples = {name: [] for name in runners}
+    for _ in range(rounds):
+        for name, run in runners.items():
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                run()
+            samples[name].append((time.perf_counter() - t0) / steps * 1e3)
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def _rss_mb():
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+    except (OSError, ValueError):
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # peak, Linux KiB
+
+
+def memory_check(step, n_steps):
+    """RSS (MiB) after warm-up and at checkpoints; returns (growth MiB, table rows)."""
+    for _ in range(20):
+        step()
+    rows = [(20, _rss_mb())]
+    marks = sorted({n_steps // 4, n_steps // 2, 3 * n_steps // 4, n_steps})
+    for i in range(21, n_steps + 1):
+        step()
+        if i in marks:
+            rows.append((i, _rss_mb()))
+    return rows[-1][1] - rows[0][1], rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved timing rounds")
+    parser.add_argument("--steps", type=int, default=5, help="calls per round")
+    parser.add_argument("--batch", type=int, default=100, help="LeNet batch size")
+    parser.add_argument("--gpu", action="store_true", help="minigrad on CuPy, PyTorch on CUDA")
+    parser.add_argument("--no-torch", action="store_true", help="time minigrad only")
+    parser.add_argument("--memory", action="store_true", help="check that RSS stays flat while training")
+    parser.add_argument("--memory-steps", type=int, default=500)
+    args = parser.parse_args(argv)
+
+    if args.gpu:
+        from minigrad import cuda
+        cp = cuda._cupy()
+        xp = cp
+
+        def sync():
+            cp.cuda.Device().synchronize()
+    else:
+        xp = np
+
+        def sync():
+            pass
+
+    torch_device = None if args.no_torch else _torch_device(args.gpu)
+    lenet, label = minigrad_lenet_step(xp, sync, args.batch)
+    runners_lenet = {"minigrad": lenet}
+    runners_conv = {"minigrad": minigrad_conv_layer(xp, sync)}
+    if torch_device is not None:
+        import torch
+        runners_lenet["pytorch"] = torch_lenet_step(torch_device, args.batch)
+        runners_conv["pytorch"] = torch_conv_layer(torch_device)
+
+    device = "GPU (CuPy)" if args.gpu else "CPU (NumPy)"
+    print(f"minigrad on {device}; model: {label}; numpy {np.__version__}; cpus {os.cpu_count()}")
+    if torch_device is not None:
+        print(f"pytorch {torch.__version__} on {torch_device} ({torch.get_num_threads()} threads)")
+    else:
+        print("pytorch: not installed" + (" with CUDA" if args.gpu else "") + " (minigrad only)")
+    print(f"medians of {args.rounds} interleaved rounds x {args.steps} calls\n")
+
+    results = [
+        (f"LeNet training step, batch {args.batch}", time_rounds(runners_lenet, args.rounds, args.steps),
+         LENET_TARGET),
+        ("conv 64->64 3x3 pad 1, N=32 32x32, fwd+bwd", time_rounds(runners_conv, args.rounds, args.steps),
+         CONV_TARGET),
+    ]
+    header = f"{'benchmark':<46} {'minigrad ms':>12} {'pytorch ms':>11} {'ratio':>7} {'target':>7}"
+    print(header)
+    print("-" * len(header))
+    for name, res, target in results:
+        mg = res["minigrad"]
+        pt = res.get("pytorch")
+        if pt is None:
+            print(f"{name:<46} {mg:>12.2f} {'-':>11} {'-':>7} {'-':>7}")
+        else:
+            ratio = mg / pt
+            verdict = "ok" if ratio <= target else "SLOW"
+            print(f"{name:<46} {mg:>12.2f} {pt:>11.2f} {ratio:>7.2f} {'<=' + str(target):>7} {verdict}")
+
+    if args.memory:
+        print(f"\nmemory: LeNet training, {args.memory_steps} steps")
+        growth, rows = memory_check(lenet, args.memory_steps)
+        for i, mb in rows:
+            print(f"  after step {i:>5}: RSS {mb:8.1f} MiB")
+        flat = growth < 20.0
+        print(f"  growth {growth:+.1f} MiB: {'flat' if flat else 'GROWING'}")
+        if not flat:
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,701 @@
+"""Convolution and pooling: im2col / col2im on raw arrays and the differentiable Functions built on them.
+
+Layouts (NCHW throughout):
+
+    x    (N, C, H, W)        conv W   (OC, C, KH, KW)      deconv W (C, OC, KH, KW)
+    col  (N, C, KH, KW, OH, OW); with to_matrix=True (N*OH*OW, C*KH*KW), DeZero's layout
+
+How it is fast on NumPy (measured on the 2-core development machine, see the report in the issue):
+
+* `col` is built with one strided slice copy per kernel offset (KH*KW copies), col2im the same way with
+  `+=`; no sliding_window_view, no np.add.at.
+* Internally `col` stays in the (N, C*KH*KW, OH*OW) layout, so the forward product is the batched
+  matrix product W (OC, C*KH*KW) @ col (N, C*KH*KW, OH*OW) -> (N, OC, OH*OW): already NCHW, no
+  transposed copy.  The data gradient is W^T @ gy followed by col2im, and the weight gradient is
+  gy @ col^T summed over the batch.  (A single large GEMM over (C*KH*KW, N*OH*OW) or einsum over a
+  sliding-window view were measured too: both need a transposed copy of the output or of col, and were
+  slower for LeNet and no faster for a 64-channel 3x3 layer.)
+* The forward pass keeps `col` for the weight gradient (dropped once the backward has used it).
+* The gradient with respect to an input that was passed as a plain array (not a Variable) cannot be
+  observed, so `conv2d` does not compute it (the first layer of a network skips its col2im).
+* Max pooling loops over the KH*KW window offsets of the (-inf padded) input, keeping the running max
+  and the offset where it was first reached: no col buffer, ties go to the first element as in PyTorch.
+
+Every backward is written with Functions (Deconv2d, Conv2DGradW, Pooling2DGrad, Pooling2DWithIndexes,
+AveragePooling2DGrad ...), each of which has a backward too, so gradients of any order work.
+"""
+import numpy as np
+
+from minigrad import cuda, utils
+from minigrad.core import Config, Function, Variable, as_variable
+
+
+# =============================================================================
+# Argument checking
+# =============================================================================
+def _pair(fname, name, value):
+    """kernel_size / stride / pad as a pair of Python ints (TypeError naming the function otherwise)."""
+    return utils.pair(value, f"{fname}: {name}")
+
+
+def _kernel_arg(fname, kernel_size):
+    k = _pair(fname, "kernel_size", kernel_size)
+    if k[0] < 1 or k[1] < 1:
+        raise ValueError(f"{fname}: kernel_size must be positive, got {kernel_size!r}")
+    return k
+
+
+def _stride_arg(fname, stride):
+    s = _pair(fname, "stride", stride)
+    if s[0] < 1 or s[1] < 1:
+        raise ValueError(f"{fname}: stride must be positive, got {stride!r}")
+    return s
+
+
+def _pad_arg(fname, pad):
+    p = _pair(fname, "pad", pad)
+    if p[0] < 0 or p[1] < 0:
+        raise ValueError(f"{fname}: pad must be non-negative, got {pad!r}")
+    return p
+
+
+def _check_4d(fname, name, a, layout="(N, C, H, W)"):
+    shape = getattr(a, "shape", None)
+    if shape is None or len(shape) != 4:
+        raise ValueError(f"{fname}: {name} must be a 4-D array {layout}, got "
+                         f"{'shape ' + str(tuple(shape)) if shape is not None else type(a).__name__}")
+
+
+def _out_hw(fname, H, W, kernel, stride, pad):
+    """(OH, OW) of a window of `kernel` sliding over an (H, W) input; ValueError when it does not fit."""
+    (KH, KW), (SH, SW), (PH, PW) = kernel, stride, pad
+    if KH > H + 2 * PH or KW > W + 2 * PW:
+        raise ValueError(f"{fname}: kernel {KH}x{KW} is larger than the padded input "
+                         f"{H + 2 * PH}x{W + 2 * PW} (input {H}x{W}, pad ({PH}, {PW}))")
+    return (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
+
+
+def _check_bias(fname, b, channels):
+    if b is not None and (b.ndim != 1 or b.shape[0] != channels):
+        raise ValueError(f"{fname}: b must have shape ({channels},), got {tuple(b.shape)}")
+
+
+# =============================================================================
+# Raw array kernels (NumPy or CuPy)
+# =============================================================================
+def _padded(x, PH, PW, fill=0):
+    """x (N, C, H, W) with PH rows / PW columns of `fill` on each side (x itself when no padding)."""
+    if PH == 0 and PW == 0:
+        return x
+    xp = cuda.get_array_module(x)
+    N, C, H, W = x.shape
+    if fill == 0:
+        out = xp.zeros((N, C, H + 2 * PH, W + 2 * PW), dtype=x.dtype)
+    else:
+        out = xp.full((N, C, H + 2 * PH, W + 2 * PW), fill, dtype=x.dtype)
+    out[:, :, PH:PH + H, PW:PW + W] = x
+    return out
+
+
+def _windows(KH, KW, SH, SW, OH, OW):
+    """(k, row slice, column slice) of each kernel offset, in row-major offset order."""
+    k = 0
+    for i in range(KH):
+        rows = slice(i, i + SH * (OH - 1) + 1, SH)
+        for j in range(KW):
+            yield k, rows, slice(j, j + SW * (OW - 1) + 1, SW)
+            k += 1
+
+
+def _im2col6(img, kernel, stride, pad, matrix_layout=False):
+    """col of img.  matrix_layout=False: a contiguous (N, C, KH, KW, OH, OW) array; True: a contiguous
+    (N, OH, OW, C, KH, KW) array (the memory order of DeZero's to_matrix form).  One strided copy per
+    kernel offset."""
+    xp = cuda.get_array_module(img)
+    (KH, KW), (SH, SW), (PH, PW) = kernel, stride, pad
+    N, C, H, W = img.shape
+    OH, OW = (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
+    if (not matrix_layout and KH == 1 and KW == 1 and SH == 1 and SW == 1 and PH == 0 and PW == 0
+            and img.flags.c_contiguous):
+        return img.reshape(N, C, 1, 1, H, W)  # a 1x1 convolution needs no copy
+    img = _padded(img, PH, PW)
+    if matrix_layout:
+        base = xp.empty((N, OH, OW, C, KH, KW), dtype=img.dtype)
+        col = base.transpose(0, 3, 4, 5, 1, 2)
+    else:
+        base = col = xp.empty((N, C, KH, KW, OH, OW), dtype=img.dtype)
+    for k, rows, cols in _windows(KH, KW, SH, SW, OH, OW):
+        col[:, :, k // KW, k % KW] = img[:, :, rows, cols]
+    return base
+
+
+def _col2im6(col, img_shape, kernel, stride, pad):
+    """The adjoint of _im2col6: col viewed as (N, C, KH, KW, OH, OW) (any strides) is added back into an
+    (N, C, H, W) image; one strided `+=` per kernel offset (plain assignment when windows do not
+    overlap).  Returns a C-contiguous array."""
+    xp = cuda.get_array_module(col)
+    (KH, KW), (SH, SW), (PH, PW) = kernel, stride, pad
+    N, C, H, W = img_shape
+    OH, OW = col.shape[4], col.shape[5]
+    # the padded image must hold every window; rows/columns no window reaches get zero gradient
+    HP = max(H + 2 * PH, KH + SH * (OH - 1))
+    WP = max(W + 2 * PW, KW + SW * (OW - 1))
+    overlap = SH < KH or SW < KW
+    if not overlap and HP == KH * OH and WP == KW * OW:
+        img = xp.empty((N, C, HP, WP), dtype=col.dtype)  # the windows tile the image exactly
+    else:
+        img = xp.zeros((N, C, HP, WP), dtype=col.dtype)
+    for k, rows, cols in _windows(KH, KW, SH, SW, OH, OW):
+        if overlap:
+            img[:, :, rows, cols] += col[:, :, k // KW, k % KW]
+        else:
+            img[:, :, rows, cols] = col[:, :, k // KW, k % KW]
+    if PH == 0 and PW == 0 and HP == H and WP == W:
+        return img
+    return xp.ascontiguousarray(img[:, :, PH:PH + H, PW:PW + W])
+
+
+def _conv_forward(x, W, b, stride, pad, col=None):
+    """y = conv(x, W) + b; returns (y, col) with col (N, C, KH, KW, OH, OW)."""
+    xp = cuda.get_array_module(x)
+    N = x.shape[0]
+    OC, C, KH, KW = W.shape
+    if col is None:
+        col = _im2col6(x, (KH, KW), stride, pad)
+    OH, OW = col.shape[4], col.shape[5]
+    y = xp.matmul(W.reshape(OC, C * KH * KW), col.reshape(N, C * KH * KW, OH * OW))
+    if b is not None:
+        y += b.reshape(1, OC, 1)
+    return y.reshape(N, OC, OH, OW), col
+
+
+def _conv_backward_data(gy, W, x_hw, stride, pad):
+    """The gradient of conv(x, W) with respect to x, for gy (N, OC, OH, OW) and W (OC, C, KH, KW):
+    col2im(W^T @ gy).  This is also the forward of the transposed convolution."""
+    xp = cuda.get_array_module(gy)
+    N, OC, OH, OW = gy.shape
+    _, C, KH, KW = W.shape
+    gcol = xp.matmul(W.reshape(OC, C * KH * KW).T, gy.reshape(N, OC, OH * OW))
+    gcol = gcol.reshape(N, C, KH, KW, OH, OW)
+    return _col2im6(gcol, (N, C) + tuple(x_hw), (KH, KW), stride, pad)
+
+
+_GW_CHUNK_BYTES = 32 * 2 ** 20
+
+
+def _conv_backward_weight(x, gy, kernel, stride, pad, col=None):
+    """The gradient of conv(x, W) with respect to W (OC, C, KH, KW): sum over the batch of
+    gy[n] (OC, OH*OW) @ col[n]^T (OH*OW, C*KH*KW)."""
+    xp = cuda.get_array_module(gy)
+    N, OC, OH, OW = gy.shape
+    C = x.shape[1]
+    KH, KW = kernel
+    K = C * KH * KW
+    if col is None:
+        col = _im2col6(x, kernel, stride, pad)
+    colT = col.reshape(N, K, OH * OW).transpose(0, 2, 1)
+    gy3 = gy.reshape(N, OC, OH * OW)
+    # batched products summed over the batch, in chunks so the (n, OC, K) temporary stays small
+    step = max(1, _GW_CHUNK_BYTES // max(1, OC * K * gy.dtype.itemsize))
+    if step >= N:
+        gW = xp.matmul(gy3, colT).sum(axis=0)
+    else:
+        gW = xp.matmul(gy3[:step], colT[:step]).sum(axis=0)
+        for s in range(step, N, step):
+            gW += xp.matmul(gy3[s:s + step], colT[s:s + step]).sum(axis=0)
+    return gW.reshape(OC, C, KH, KW)
+
+
+def _pool_fill(dtype):
+    return -np.inf if np.dtype(dtype).kind == "f" else np.iinfo(dtype).min
+
+
+def _index_dtype(n):
+    return np.int8 if n <= 127 else (np.int16 if n <= 32767 else np.int32)
+
+
+def _max_pool_forward(x, kernel, stride, pad):
+    """Max over each window of x (padded with -inf).  Returns (y, indexes) where indexes (int8 ...)
+    holds the kernel offset k = i*KW + j of the first maximum of each window.  NaN propagates."""
+    xp = cuda.get_array_module(x)
+    (KH, KW), (SH, SW), (PH, PW) = kernel, stride, pad
+    N, C, H, W = x.shape
+    OH, OW = (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
+    xpad = _padded(x, PH, PW, _pool_fill(x.dtype))
+    is_float = x.dtype.kind == "f"
+    indexes = xp.zeros((N, C, OH, OW), dtype=_index_dtype(KH * KW))
+    y = None
+    for k, rows, cols in _windows(KH, KW, SH, SW, OH, OW):
+        s = xpad[:, :, rows, cols]
+        if y is None:
+            y = s.copy()
+            continue
+        m = s > y
+        if is_float:
+            m |= s != s  # a NaN wins (and then stays: nothing compares greater than NaN)
+        xp.copyto(y, s, where=m)
+        xp.copyto(indexes, k, where=m)
+    return y, indexes
+
+
+def _max_pool_scatter(gy, indexes, in_shape, kernel, stride, pad):
+    """gx (in_shape) with gy[n, c, oh, ow] added at the input position its window's maximum came from."""
+    xp = cuda.get_array_module(gy)
+    (KH, KW), (SH, SW), (PH, PW) = kernel, stride, pad
+    N, C, H, W = in_shape
+    OH, OW = gy.shape[2], gy.shape[3]
+    overlap = SH < KH or SW < KW
+    gx = xp.zeros((N, C, H + 2 * PH, W + 2 * PW), dtype=gy.dtype)
+    for k, rows, cols in _windows(KH, KW, SH, SW, OH, OW):
+        m = indexes == k
+        view = gx[:, :, rows, cols]
+        if overlap:
+            view += xp.where(m, gy, gy.dtype.type(0))
+        else:
+            xp.copyto(view, gy, where=m)  # each input position belongs to one window at most
+    if PH == 0 and PW == 0:
+        return gx
+    return xp.ascontiguousarray(gx[:, :, PH:PH + H, PW:PW + W])
+
+
+def _max_pool_gather(x, indexes, kernel, stride, pad):
+    """y[n, c, oh, ow] = x at the position recorded in indexes (the linear map Pooling applied)."""
+    xp = cuda.get_array_module(x)
+    (KH, KW), (SH, SW), (PH, PW) = kernel, stride, pad
+    OH, OW = indexes.shape[2], indexes.shape[3]
+    xpad = _padded(x, PH, PW)
+    y = None
+    for k, rows, cols in _windows(KH, KW, SH, SW, OH, OW):
+        s = xpad[:, :, rows, cols]
+        if y is None:
+            y = s.copy()
+        else:
+            xp.copyto(y, s, where=indexes == k)
+    return y
+
+
+def _avg_pool_forward(x, kernel, stride, pad):
+    """Mean over each window of x, padding counted as zeros (PyTorch's count_include_pad=True)."""
+    (KH, KW), (SH, SW), (PH, PW) = kernel, stride, pad
+    N, C, H, W = x.shape
+    OH, OW = (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
+    xpad = _padded(x, PH, PW)
+    y = None
+    for _, rows, cols in _windows(KH, KW, SH, SW, OH, OW):
+        if y is None:
+            y = xpad[:, :, rows, cols].copy()
+        else:
+            y += xpad[:, :, rows, cols]
+    y /= KH * KW
+    return y
+
+
+def _avg_pool_backward(gy, in_shape, kernel, stride, pad):
+    """The adjoint of _avg_pool_forward: each gy / (KH*KW) spread over its window."""
+    (KH, KW) = kernel
+    N, C, H, W = in_shape
+    g = gy / (KH * KW)
+    OH, OW = gy.shape[2], gy.shape[3]
+    col = g.reshape(N, C, 1, 1, OH, OW)
+    xp = cuda.get_array_module(gy)
+    col = xp.broadcast_to(col, (N, C, KH, KW, OH, OW))
+    return _col2im6(col, in_shape, kernel, stride, pad)
+
+
+# =============================================================================
+# im2col / col2im on arrays (DeZero's names and semantics)
+# =============================================================================
+def im2col_array(img, kernel_size, stride, pad, to_matrix=True):
+    """Patches of img (N, C, H, W): col (N, C, KH, KW, OH, OW), or with to_matrix=True the matrix
+    (N*OH*OW, C*KH*KW) whose row n*OH*OW + oh*OW + ow is the window of output pixel (oh, ow)."""
+    _check_4d("im2col", "img", img)
+    kernel = _kernel_arg("im2col", kernel_size)
+    stride = _stride_arg("im2col", stride)
+    pad = _pad_arg("im2col", pad)
+    N, C, H, W = img.shape
+    OH, OW = _out_hw("im2col", H, W, kernel, stride, pad)
+    col = _im2col6(img, kernel, stride, pad, matrix_layout=to_matrix)
+    if to_matrix:
+        return col.reshape(N * OH * OW, C * kernel[0] * kernel[1])
+    return col
+
+
+def col2im_array(col, img_shape, kernel_size, stride, pad, to_matrix=True):
+    """The adjoint of im2col_array: the patches in col are added back into an img_shape image."""
+    kernel = _kernel_arg("col2im", kernel_size)
+    stride = _stride_arg("col2im", stride)
+    pad = _pad_arg("col2im", pad)
+    if len(img_shape) != 4:
+        raise ValueError(f"col2im: img_shape must have 4 entries (N, C, H, W), got {tuple(img_shape)}")
+    N, C, H, W = (int(v) for v in img_shape)
+    KH, KW = kernel
+    OH, OW = _out_hw("col2im", H, W, kernel, stride, pad)
+    expected = (N * OH * OW, C * KH * KW) if to_matrix else (N, C, KH, KW, OH, OW)
+    if tuple(col.shape) != expected:
+        raise ValueError(f"col2im: col must have shape {expected} for img_shape {(N, C, H, W)}, "
+                         f"got {tuple(col.shape)}")
+    if to_matrix:
+        col = col.reshape(N, OH, OW, C, KH, KW).transpose(0, 3, 4, 5, 1, 2)
+    return _col2im6(col, (N, C, H, W), kernel, stride, pad)
+
+
+# =============================================================================
+# im2col / col2im Functions
+# =============================================================================
+class Im2col(Function):
+    def __init__(self, kernel_size, stride=1, pad=0, to_matrix=True):
+        self.kernel_size = _kernel_arg("im2col", kernel_size)
+        self.stride = _stride_arg("im2col", stride)
+        self.pad = _pad_arg("im2col", pad)
+        self.to_matrix = to_matrix
+
+    def forward(self, x):
+        self.input_shape = x.shape
+        return im2col_array(x, self.kernel_size, self.stride, self.pad, self.to_matrix)
+
+    def backward(self, gy):
+        return col2im(gy, self.input_shape, self.kernel_size, self.stride, self.pad, self.to_matrix)
+
+
+def im2col(x, kernel_size, stride=1, pad=0, to_matrix=True):
+    """Differentiable im2col (its gradient is col2im)."""
+    return Im2col(kernel_size, stride, pad, to_matrix)(x)
+
+
+class Col2im(Function):
+    def __init__(self, input_shape, kernel_size, stride=1, pad=0, to_matrix=True):
+        self.input_shape = tuple(input_shape)
+        self.kernel_size = _kernel_arg("col2im", kernel_size)
+        self.stride = _stride_arg("col2im", stride)
+        self.pad = _pad_arg("col2im", pad)
+        self.to_matrix = to_matrix
+
+    def forward(self, x):
+        return col2im_array(x, self.input_shape, self.kernel_size, self.stride, self.pad, self.to_matrix)
+
+    def backward(self, gy):
+        return im2col(gy, self.kernel_size, self.stride, self.pad, self.to_matrix)
+
+
+def col2im(x, input_shape, kernel_size, stride=1, pad=0, to_matrix=True):
+    """Differentiable col2im (its gradient is im2col)."""
+    return Col2im(input_shape, kernel_size, stride, pad, to_matrix)(x)
+
+
+# =============================================================================
+# Convolution
+# =============================================================================
+class Conv2d(Function):
+    """y = conv(x, W) + b: x (N, C, H, W), W (OC, C, KH, KW), b (OC,) or absent; y (N, OC, OH, OW)."""
+
+    def __init__(self, stride=1, pad=0):
+        self.stride = _stride_arg("conv2d", stride)
+        self.pad = _pad_arg("conv2d", pad)
+        self.need_gx = True  # conv2d() clears it when x is a plain array (its gradient is unobservable)
+        self._col = None
+
+    def forward(self, x, W, b=None):
+        _check_4d("conv2d", "x", x)
+        _check_4d("conv2d", "W", W, "(OC, C, KH, KW)")
+        if x.shape[1] != W.shape[1]:
+            raise ValueError(f"conv2d: x has {x.shape[1]} channels but W expects {W.shape[1]}")
+        _check_bias("conv2d", b, W.shape[0])
+        _out_hw("conv2d", x.shape[2], x.shape[3], W.shape[2:], self.stride, self.pad)
+        y, col = _conv_forward(x, W, b, self.stride, self.pad)
+        self._col = col if Config.enable_backprop else None
+        return y
+
+    def backward(self, gy):
+        x, W = self.inputs[0], self.inputs[1]
+        has_b = len(self.inputs) > 2 and self.inputs[2].data is not None
+        gx = None
+        if self.need_gx:
+            gx = deconv2d(gy, W, None, self.stride, self.pad, outsize=x.shape[2:])
+        col, self._col = self._col, None  # used once; a second backward recomputes it
+        gW = Conv2DGradW(self, col=col)(x, gy)
+        if len(self.inputs) == 2:
+            return gx, gW
+        gb = _sum_nhw(gy) if has_b else None
+        return gx, gW, gb
+
+
+def conv2d(x, W, b=None, stride=1, pad=0):
+    """2-D convolution (cross-correlation, as in every framework): x (N, C, H, W), W (OC, C, KH, KW),
+    b (OC,) or None; stride and pad an int or a pair (sh, sw) / (ph, pw)."""
+    f = Conv2d(stride, pad)
+    f.need_gx = isinstance(x, Variable)
+    if b is None:
+        return f(x, W)
+    return f(x, W, b)
+
+
+class Deconv2d(Function):
+    """Transposed convolution: x (N, C, H, W), W (C, OC, KH, KW), b (OC,) or absent; the adjoint of
+    conv2d with the same W, stride and pad.  outsize (OH, OW) picks the output size when the stride
+    makes it ambiguous; by default OH = SH*(H-1) + KH - 2*PH."""
+
+    def __init__(self, stride=1, pad=0, outsize=None):
+        self.stride = _stride_arg("deconv2d", stride)
+        self.pad = _pad_arg("deconv2d", pad)
+        self.outsize = None if outsize is None else _pair("deconv2d", "outsize", outsize)
+
+    def forward(self, x, W, b=None):
+        _check_4d("deconv2d", "x", x)
+        _check_4d("deconv2d", "W", W, "(C, OC, KH, KW)")
+        if x.shape[1] != W.shape[0]:
+            raise ValueError(f"deconv2d: x has {x.shape[1]} channels but W expects {W.shape[0]}")
+        _check_bias("deconv2d", b, W.shape[1])
+        (SH, SW), (PH, PW) = self.stride, self.pad
+        C, OC, KH, KW = W.shape
+        H, Wd = x.shape[2], x.shape[3]
+        if self.outsize is None:
+            OH = utils.get_deconv_outsize(H, KH, SH, PH)
+            OW = utils.get_deconv_outsize(Wd, KW, SW, PW)
+        else:
+            OH, OW = self.outsize
+        if OH < 1 or OW < 1 or KH > OH + 2 * PH or KW > OW + 2 * PW or \
+                utils.get_conv_outsize(OH, KH, SH, PH) != H or utils.get_conv_outsize(OW, KW, SW, PW) != Wd:
+            raise ValueError(f"deconv2d: output size {OH}x{OW} does not fit input {H}x{Wd} with kernel "
+                             f"{KH}x{KW}, stride {self.stride}, pad {self.pad} (a convolution of the "
+                             f"output must give back the input size)")
+        y = _conv_backward_data(x, W, (OH, OW), self.stride, self.pad)
+        if b is not None:
+            y += b.reshape(1, OC, 1, 1)
+        return y
+
+    def backward(self, gy):
+        x, W = self.inputs[0], self.inputs[1]
+        gx = conv2d(gy, W, None, self.stride, self.pad)
+        gW = Conv2DGradW(self)(gy, x)
+        if len(self.inputs) == 2:
+            return gx, gW
+        gb = _sum_nhw(gy) if self.inputs[2].data is not None else None
+        return gx, gW, gb
+
+
+def deconv2d(x, W, b=None, stride=1, pad=0, outsize=None):
+    """Transposed convolution (see Deconv2d); W is (C, OC, KH, KW)."""
+    f = Deconv2d(stride, pad, outsize)
+    if b is None:
+        return f(x, W)
+    return f(x, W, b)
+
+
+class Conv2DGradW(Function):
+    """gW = the weight gradient of a convolution, as a function of its input x and output gradient gy:
+    gW[o, c, i, j] = sum_{n, oh, ow} gy[n, o, oh, ow] * xpad[n, c, oh*SH + i, ow*SW + j].
+
+    Built from the convolution Function it differentiates (Conv2d, or Deconv2d for which the roles are
+    swapped: called as (gy, x)).  Its backward uses the incoming gradient ggW (DeZero's reads the
+    outputs instead, so 2nd order through a conv weight gradient fails there):
+    d/dx = deconv2d(gy, ggW), d/dgy = conv2d(x, ggW)."""
+
+    def __init__(self, conv2d=None, col=None, *, kernel_size=None, stride=None, pad=None):
+        if conv2d is not None:
+            W = conv2d.inputs[1]
+            kernel_size = W.shape[2:]
+            stride, pad = conv2d.stride, conv2d.pad
+        self.kernel_size = _kernel_arg("Conv2DGradW", kernel_size)
+        self.stride = _stride_arg("Conv2DGradW", 1 if stride is None else stride)
+        self.pad = _pad_arg("Conv2DGradW", 0 if pad is None else pad)
+        self._col = col
+
+    def forward(self, x, gy):
+        col, self._col = self._col, None
+        return _conv_backward_weight(x, gy, self.kernel_size, self.stride, self.pad, col)
+
+    def backward(self, gW):
+        x, gy = self.inputs
+        gx = deconv2d(gy, gW, None, self.stride, self.pad, outsize=x.shape[2:])
+        ggy = conv2d(x, gW, None, self.stride, self.pad)
+        return gx, ggy
+
+
+class _SumNHW(Function):
+    """The bias gradient: gy (N, C, H, W) summed to (C,).  Its backward broadcasts back."""
+
+    def forward(self, gy):
+        self.shape = gy.shape
+        N, C = gy.shape[:2]
+        return gy.reshape(N, C, -1).sum(axis=(0, 2))
+
+    def backward(self, g):
+        from minigrad import functions as F
+        return F.broadcast_to(F.reshape(g, (1, self.shape[1], 1, 1)), self.shape)
+
+
+def _sum_nhw(gy):
+    return _SumNHW()(gy)
+
+
+def conv2d_simple(x, W, b=None, stride=1, pad=0):
+    """conv2d composed of im2col and linear, for teaching (same result, slower)."""
+    from minigrad import functions as F
+    x, W = as_variable(x), as_variable(W)
+    _check_4d("conv2d_simple", "x", x)
+    _check_4d("conv2d_simple", "W", W, "(OC, C, KH, KW)")
+    N, C, H, Wd = x.shape
+    OC, WC, KH, KW = W.shape
+    if C != WC:
+        raise ValueError(f"conv2d_simple: x has {C} channels but W expects {WC}")
+    stride, pad = _stride_arg("conv2d_simple", stride), _pad_arg("conv2d_simple", pad)
+    OH, OW = _out_hw("conv2d_simple", H, Wd, (KH, KW), stride, pad)
+    col = im2col(x, (KH, KW), stride, pad, to_matrix=True)  # (N*OH*OW, C*KH*KW)
+    Wm = F.transpose(F.reshape(W, (OC, -1)))                 # (C*KH*KW, OC)
+    t = F.linear(col, Wm, b)
+    return F.transpose(F.reshape(t, (N, OH, OW, OC)), (0, 3, 1, 2))
+
+
+# =============================================================================
+# Pooling
+# =============================================================================
+def _pool_args(fname, kernel_size, stride, pad):
+    return _kernel_arg(fname, kernel_size), _stride_arg(fname, stride), _pad_arg(fname, pad)
+
+
+class Pooling(Function):
+    """Max pooling (padding is -inf, so it never wins); remembers where each maximum came from."""
+
+    def __init__(self, kernel_size, stride=1, pad=0):
+        self.kernel_size, self.stride, self.pad = _pool_args("pooling", kernel_size, stride, pad)
+
+    def forward(self, x):
+        _check_4d("pooling", "x", x)
+        (KH, KW), (PH, PW) = self.kernel_size, self.pad
+        if PH >= KH or PW >= KW:
+            raise ValueError(f"pooling: pad {self.pad} must be smaller than kernel_size "
+                             f"{self.kernel_size} (otherwise a window holds padding only)")
+        _out_hw("pooling", x.shape[2], x.shape[3], self.kernel_size, self.stride, self.pad)
+        self.input_shape, self.dtype = x.shape, x.dtype
+        y, self.indexes = _max_pool_forward(x, self.kernel_size, self.stride, self.pad)
+        return y
+
+    def backward(self, gy):
+        return Pooling2DGrad(self)(gy)
+
+
+def pooling(x, kernel_size, stride=1, pad=0):
+    """Max pooling over kernel_size windows (int or pair), stride and pad (ints or pairs)."""
+    return Pooling(kernel_size, stride, pad)(x)
+
+
+max_pooling = pooling
+
+
+class Pooling2DGrad(Function):
+    """The gradient of max pooling: gy scattered to where each window's maximum was (a linear map of gy,
+    fixed by the forward's indexes).  Its backward is Pooling2DWithIndexes, the transposed map."""
+
+    def __init__(self, mpool2d):
+        self.kernel_size = mpool2d.kernel_size
+        self.stride = mpool2d.stride
+        self.pad = mpool2d.pad
+        self.input_shape = mpool2d.input_shape
+        self.dtype = mpool2d.dtype
+        self.indexes = mpool2d.indexes
+
+    def forward(self, gy):
+        return _max_pool_scatter(gy, self.indexes, self.input_shape, self.kernel_size, self.stride,
+                                 self.pad)
+
+    def backward(self, ggx):
+        return Pooling2DWithIndexes(self)(ggx)
+
+
+class Pooling2DWithIndexes(Function):
+    """x picked at the positions a max pooling recorded (the pooling's forward as a linear map).  Its
+    backward is Pooling2DGrad, so gradients of any order go through max pooling."""
+
+    def __init__(self, mpool2d):
+        self.kernel_size = mpool2d.kernel_size
+        self.stride = mpool2d.stride
+        self.pad = mpool2d.pad
+        self.input_shape = mpool2d.input_shape
+        self.dtype = mpool2d.dtype
+        self.indexes = mpool2d.indexes
+
+    def forward(self, x):
+        return _max_pool_gather(x, self.indexes, self.kernel_size, self.stride, self.pad)
+
+    def backward(self, gy):
+        return Pooling2DGrad(self)(gy)
+
+
+class _PadConstant(Function):
+    """x padded on H and W with a constant (pooling_simple pads with -inf); the gradient is cropped."""
+
+    def __init__(self, pad, value):
+        self.pad = pad
+        self.value = value
+
+    def forward(self, x):
+        return _padded(x, self.pad[0], self.pad[1], self.value)
+
+    def backward(self, gy):
+        from minigrad import functions as F
+        (PH, PW), (H, W) = self.pad, self.inputs[0].shape[2:]
+        return F.get_item(gy, (slice(None), slice(None), slice(PH, PH + H), slice(PW, PW + W)))
+
+
+def pooling_simple(x, kernel_size, stride=1, pad=0):
+    """Max pooling composed of im2col and max, for teaching (padding with -inf, like pooling)."""
+    from minigrad import functions as F
+    x = as_variable(x)
+    _check_4d("pooling_simple", "x", x)
+    kernel, stride, pad = _pool_args("pooling_simple", kernel_size, stride, pad)
+    N, C, H, W = x.shape
+    (KH, KW), (PH, PW) = kernel, pad
+    if PH >= KH or PW >= KW:
+        raise ValueError(f"pooling_simple: pad {pad} must be smaller than kernel_size {kernel}")
+    OH, OW = _out_hw("pooling_simple", H, W, kernel, stride, pad)
+    if PH or PW:
+        x = _PadConstant(pad, _pool_fill(x.dtype))(x)
+    col = im2col(x, kernel, stride, 0, to_matrix=True)  # (N*OH*OW, C*KH*KW)
+    col = F.reshape(col, (-1, KH * KW))
+    y = F.max(col, axis=1)
+    return F.transpose(F.reshape(y, (N, OH, OW, C)), (0, 3, 1, 2))
+
+
+class AveragePooling(Function):
+    """Mean over each window; padding counts as zeros (PyTorch's default count_include_pad=True)."""
+
+    def __init__(self, kernel_size, stride=1, pad=0):
+        self.kernel_size, self.stride, self.pad = _pool_args("average_pooling", kernel_size, stride, pad)
+
+    def forward(self, x):
+        _check_4d("average_pooling", "x", x)
+        _out_hw("average_pooling", x.shape[2], x.shape[3], self.kernel_size, self.stride, self.pad)
+        self.input_shape = x.shape
+        return _avg_pool_forward(x, self.kernel_size, self.stride, self.pad)
+
+    def backward(self, gy):
+        return AveragePooling2DGrad(self)(gy)
+
+
+def average_pooling(x, kernel_size, stride=1, pad=0):
+    """Average pooling over kernel_size windows (int or pair), stride and pad (ints or pairs)."""
+    return AveragePooling(kernel_size, stride, pad)(x)
+
+
+class AveragePooling2DGrad(Function):
+    """The gradient of average pooling (its transpose); its backward is AveragePooling again."""
+
+    def __init__(self, apool2d):
+        self.kernel_size = apool2d.kernel_size
+        self.stride = apool2d.stride
+        self.pad = apool2d.pad
+        self.input_shape = apool2d.input_shape
+
+    def forward(self, gy):
+        return _avg_pool_backward(gy, self.input_shape, self.kernel_size, self.stride, self.pad)
+
+    def backward(self, ggx):
+        return AveragePooling(self.kernel_size, self.stride, self.pad)(ggx)
+
+
+__all__ = [
+    "im2col_array", "col2im_array", "Im2col", "Col2im", "im2col", "col2im",
+    "Conv2d", "conv2d", "Deconv2d", "deconv2d", "Conv2DGradW", "conv2d_simple",
+    "Pooling", "pooling", "max_pooling", "Pooling2DGrad", "Pooling2DWithIndexes", "pooling_simple",
+    "AveragePooling", "AveragePooling2DGrad", "average_pooling",
+]

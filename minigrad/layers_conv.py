@@ -1,0 +1,126 @@
+"""Convolution and pooling layers: Conv2d, Deconv2d, MaxPool2D, AveragePool2D, Flatten.
+
+They follow DeZero's signatures (`Conv2d(out_channels, kernel_size, stride=1, pad=0, nobias=False,
+dtype=np.float32, in_channels=None)`); minigrad.layers re-exports them.  Weights are float32 by default
+and use He initialisation (normal with std sqrt(2 / fan_in)), suited to ReLU networks.  When
+in_channels is None the weight is created on the first call, on the input's device.
+"""
+import numpy as np
+
+from minigrad import cuda
+from minigrad import functions as F
+from minigrad import functions_conv as FC
+from minigrad.core import Parameter
+from minigrad.layers import Layer
+
+
+def _positive_int(lname, name, value, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        raise TypeError(f"{lname}: {name} must be an int, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{lname}: {name} must be positive, got {value}")
+    return int(value)
+
+
+class _ConvBase(Layer):
+    _fname = None
+    _w_layout = None
+
+    def __init__(self, out_channels, kernel_size, stride=1, pad=0, nobias=False, dtype=np.float32,
+                 in_channels=None):
+        super().__init__()
+        lname = type(self).__name__
+        self.out_channels = _positive_int(lname, "out_channels", out_channels)
+        self.in_channels = _positive_int(lname, "in_channels", in_channels, allow_none=True)
+        self.kernel_size = FC._kernel_arg(lname, kernel_size)
+        self.stride = FC._stride_arg(lname, stride)
+        self.pad = FC._pad_arg(lname, pad)
+        self.dtype = np.dtype(dtype)
+        self.W = Parameter(None, name="W")
+        if self.in_channels is not None:
+            self._init_W()
+        self.b = None if nobias else Parameter(np.zeros(self.out_channels, dtype=self.dtype), name="b")
+
+    def _w_shape(self):
+        raise NotImplementedError()
+
+    def _init_W(self, xp=np):
+        KH, KW = self.kernel_size
+        fan_in = self.in_channels * KH * KW
+        scale = np.sqrt(2.0 / fan_in)  # He initialisation
+        W = xp.random.randn(*self._w_shape()) * scale
+        self.W.data = W.astype(self.dtype)
+
+    def _lazy_init(self, x):
+        if self.W.data is not None:
+            return
+        shape = getattr(x, "shape", ())
+        if len(shape) != 4:
+            raise ValueError(f"{type(self).__name__}: x must be a 4-D array (N, C, H, W), got shape "
+                             f"{tuple(shape)}")
+        self.in_channels = int(shape[1])
+        self._init_W(cuda.get_array_module(x))
+
+
+class Conv2d(_ConvBase):
+    """2-D convolution layer: W (out_channels, in_channels, KH, KW), b (out_channels,)."""
+
+    def _w_shape(self):
+        return (self.out_channels, self.in_channels) + self.kernel_size
+
+    def forward(self, x):
+        self._lazy_init(x)
+        return FC.conv2d(x, self.W, self.b, self.stride, self.pad)
+
+
+class Deconv2d(_ConvBase):
+    """2-D transposed convolution layer: W (in_channels, out_channels, KH, KW), b (out_channels,).
+    Output size SH*(H-1) + KH - 2*PH (and likewise for the width)."""
+
+    def _w_shape(self):
+        return (self.in_channels, self.out_channels) + self.kernel_size
+
+    def forward(self, x):
+        self._lazy_init(x)
+        return FC.deconv2d(x, self.W, self.b, self.stride, self.pad)
+
+
+class MaxPool2D(Layer):
+    """Max pooling; stride defaults to kernel_size (non-overlapping windows); padding is -inf."""
+
+    def __init__(self, kernel_size, stride=None, pad=0):
+        super().__init__()
+        self.kernel_size = FC._kernel_arg("MaxPool2D", kernel_size)
+        self.stride = self.kernel_size if stride is None else FC._stride_arg("MaxPool2D", stride)
+        self.pad = FC._pad_arg("MaxPool2D", pad)
+
+    def forward(self, x):
+        return FC.pooling(x, self.kernel_size, self.stride, self.pad)
+
+
+class AveragePool2D(Layer):
+    """Average pooling; stride defaults to kernel_size; padding counts as zeros."""
+
+    def __init__(self, kernel_size, stride=None, pad=0):
+        super().__init__()
+        self.kernel_size = FC._kernel_arg("AveragePool2D", kernel_size)
+        self.stride = self.kernel_size if stride is None else FC._stride_arg("AveragePool2D", stride)
+        self.pad = FC._pad_arg("AveragePool2D", pad)
+
+    def forward(self, x):
+        return FC.average_pooling(x, self.kernel_size, self.stride, self.pad)
+
+
+class Flatten(Layer):
+    """(N, C, H, W) (or any (N, ...)) -> (N, C*H*W); differentiable, the gradient gets the input shape."""
+
+    def forward(self, x):
+        shape = getattr(x, "shape", ())
+        if len(shape) < 1:
+            raise ValueError(f"Flatten: x must have a batch axis, got shape {tuple(shape)}")
+        return F.reshape(x, (shape[0], -1))
+
+
+__all__ = ["Conv2d", "Deconv2d", "MaxPool2D", "AveragePool2D", "Flatten"]

@@ -1,0 +1,75 @@
+"""Models: summary table and parameter counts, LeNet's shapes, VGG16's architecture, plotting."""
+import shutil
+
+import numpy as np
+import pytest
+
+import minigrad.functions as F
+import minigrad.layers as L
+from minigrad.models import LeNet, MLP, Sequential, VGG16
+
+
+@pytest.mark.parametrize("in_shape, filters, stride, out_hw, params", [
+    ((3, 144, 144), 6, 1, (142, 142), 168),
+    ((24, 60, 60), 48, 1, (58, 58), 10_416),
+    ((10, 20, 20), 20, 2, (9, 9), 1_820),
+])
+def test_summary_of_a_single_conv(in_shape, filters, stride, out_hw, params):
+    model = Sequential(L.Conv2d(filters, kernel_size=3, stride=stride))
+    lines = []
+    rows = model.summary(in_shape, print_fn=lines.append)
+    assert rows == [("layers.0", "Conv2d", (1, filters) + out_hw, params)]
+    assert model.count_params() == params
+    text = "\n".join(lines)
+    assert f"Total params: {params:,}" in text
+    assert f"(1, {filters}, {out_hw[0]}, {out_hw[1]})" in text
+
+
+def test_lenet_summary_shapes_and_total():
+    model = LeNet()
+    rows = model.summary((1, 28, 28), print_fn=lambda *_: None)
+    assert [(r[0], r[2]) for r in rows] == [
+        ("conv1", (1, 6, 24, 24)), ("pool1", (1, 6, 12, 12)),
+        ("conv2", (1, 16, 8, 8)), ("pool2", (1, 16, 4, 4)),
+        ("flatten", (1, 256)), ("fc1", (1, 120)), ("fc2", (1, 84)), ("fc3", (1, 10)),
+    ]
+    expected = (6 * 25 + 6) + (16 * 6 * 25 + 16) + (256 * 120 + 120) + (120 * 84 + 84) + (84 * 10 + 10)
+    assert sum(r[3] for r in rows) == expected == model.count_params()
+
+
+def test_lenet_trains_a_step():
+    np.random.seed(0)
+    model = LeNet()
+    x = np.random.rand(8, 1, 28, 28).astype(np.float32)
+    t = np.arange(8) % 10
+    y = model(x)
+    assert y.shape == (8, 10) and y.dtype == np.float32
+    loss = F.softmax_cross_entropy(y, t)
+    loss.backward()
+    assert all(p.grad is not None and p.grad.shape == p.shape for p in model.params())
+
+
+def test_vgg16_architecture_without_downloads(tmp_path):
+    model = VGG16(num_classes=10)
+    convs = model.convs
+    assert len(convs) == 13
+    assert [c.W.shape[0] for c in convs] == [64] * 2 + [128] * 2 + [256] * 3 + [512] * 6
+    assert model.fc6.W.shape == (25088, 4096)
+    with pytest.raises(ValueError, match="downloads nothing"):
+        VGG16(pretrained=True)
+
+
+def test_vgg16_loads_local_weights(tmp_path):
+    small = MLP((2,))
+    small(np.ones((1, 2), np.float32))
+    small.save_weights(tmp_path / "w.npz")
+    with pytest.raises(ValueError, match="does not match"):
+        VGG16(pretrained=str(tmp_path / "w.npz"))
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_model_plot_writes_png(tmp_path):
+    model = MLP((3, 2))
+    path = model.plot(np.ones((1, 2), np.float32), to_file=str(tmp_path / "mlp.png"))
+    with open(path, "rb") as fh:
+        assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
