@@ -8,7 +8,7 @@ from minigrad.layers import Layer
 from minigrad.models import Model
 from minigrad.datasets import Dataset
 from minigrad.dataloaders import DataLoader, SeqDataLoader
-from minigrad import (cuda, dataloaders, datasets, functions, layers, models, optimizers,  # noqa: F401
-                      transforms, utils)
+from minigrad import (cuda, dataloaders, datasets, functions, functions_conv, layers, models,  # noqa: F401
+                      optimizers, transforms, utils)
 
 __version__ = "0.1.0"

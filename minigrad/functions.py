@@ -691,3 +691,10 @@ class Clip(Function):
 
 def clip(x, x_min, x_max):
     return Clip(x_min, x_max)(x)
+
+
+# =============================================================================
+# The convolution family (DeZero exposes it from functions too)
+# =============================================================================
+from minigrad.functions_conv import (average_pooling, col2im, conv2d, conv2d_simple,  # noqa: E402,F401
+                                     deconv2d, im2col, pooling, pooling_simple)

@@ -279,3 +279,7 @@ class LSTM(Layer):
         h_new = o * F.tanh(c_new)
         self.h, self.c = h_new, c_new
         return h_new
+
+
+# The convolutional layers live in layers_conv; DeZero code finds them here.
+from minigrad.layers_conv import AveragePool2D, Conv2d, Deconv2d, Flatten, MaxPool2D  # noqa: E402,F401

@@ -37,18 +37,17 @@ nets = {"TwoLayerNet(10, 1)": TwoLayerNet(10, 1),
 lr = 0.2
 iters = 1000 if QUICK else 10000
 for name, model in nets.items():
-    np.random.seed(1)
-    model(x)  # the first call creates the weights
-    first = None
+    np.random.seed(1)  # the same initial weights for all three, created by the first call
+    losses = []
     for i in range(iters):
         loss = F.mean_squared_error(model(x), y)
-        first = first if first is not None else float(loss.data)
+        losses.append(float(loss.data))
         model.cleargrads()
         loss.backward()
         for p in model.params():
             p.data -= lr * p.grad.data
     n_params = sum(p.data.size for p in model.params())
-    print(f"{name:<43} {n_params} parameters, loss {first:.4f} -> {float(loss.data):.4f}")
+    print(f"{name:<43} {n_params} parameters, loss {losses[0]:.4f} -> {losses[-1]:.4f}")
 
 model = nets["MLP((10, 1))"]
 print("MLP params in order:", [f"{p.name}{p.shape}" for p in model.params()])
