@@ -95,7 +95,7 @@ class VGG16(Model):
                 convs.append(L.Conv2d(out_ch, kernel_size=3, stride=1, pad=1, in_channels=in_ch))
                 in_ch = out_ch
         self.convs = convs
-        self.fc6 = L.Linear(4096, in_size=512 * 7 * 7)
+        self.fc6 = L.Linear(4096)  # in_size 512*7*7 for 224x224 inputs, set on the first call
         self.fc7 = L.Linear(4096, in_size=4096)
         self.fc8 = L.Linear(num_classes, in_size=4096)
         if pretrained is True:

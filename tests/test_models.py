@@ -54,7 +54,8 @@ def test_vgg16_architecture_without_downloads(tmp_path):
     convs = model.convs
     assert len(convs) == 13
     assert [c.W.shape[0] for c in convs] == [64] * 2 + [128] * 2 + [256] * 3 + [512] * 6
-    assert model.fc6.W.shape == (25088, 4096)
+    assert model.fc6.W.data is None and model.fc7.W.shape == (4096, 4096)
+    assert model.fc8.W.shape == (4096, 10)
     with pytest.raises(ValueError, match="downloads nothing"):
         VGG16(pretrained=True)
 
