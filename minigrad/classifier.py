@@ -273,9 +273,10 @@ class Scratch2dCNNClassifier:
         return X
 
     def predict_proba(self, X):
-        """Class probabilities, shape (N, n_classes_), columns in the order of classes_; rows sum to 1."""
-        logits = self._logits(self._prepare(X, "predict_proba"))
-        logits = logits - logits.max(axis=1, keepdims=True)
+        """Class probabilities (float64), shape (N, n_classes_), columns in the order of classes_; rows
+        sum to 1."""
+        logits = self._logits(self._prepare(X, "predict_proba")).astype(np.float64)
+        logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return p / p.sum(axis=1, keepdims=True)
 

@@ -155,18 +155,96 @@ def _col2im6(col, img_shape, kernel, stride, pad):
     return xp.ascontiguousarray(img[:, :, PH:PH + H, PW:PW + W])
 
 
-def _conv_forward(x, W, b, stride, pad, col=None):
-    """y = conv(x, W) + b; returns (y, col) with col (N, C, KH, KW, OH, OW)."""
+# -----------------------------------------------------------------------------
+# Stride-1 convolution on a flattened, padded image.
+#
+# With stride 1, window offset (i, j) of output pixel (oh, ow) reads flat position
+# (oh + i) * Wp + (ow + j) = (i * Wp + j) + (oh * Wp + ow) of the padded image (width Wp).  Letting ow run
+# over the whole padded width (OW..Wp-1 are junk columns), the patch of offset (i, j) for every output
+# pixel is ONE contiguous slice of length OH*Wp: im2col is KH*KW contiguous copies, col2im KH*KW
+# contiguous adds (long inner loops instead of OW-element rows).  The junk columns cost Wp/OW - 1 more
+# GEMM work; the output drops them, and gradients enter with zeros there.
+# -----------------------------------------------------------------------------
+def _im2col_flat(x, kernel, pad):
+    """(N, C*KH*KW, OH*Wp) patches of x for a stride-1 convolution (junk in columns ow >= OW)."""
+    xp = cuda.get_array_module(x)
+    (KH, KW), (PH, PW) = kernel, pad
+    N, C, H, W = x.shape
+    Hp, Wp = H + 2 * PH, W + 2 * PW
+    OH = Hp - KH + 1
+    flat = xp.empty((N, C, Hp * Wp + KW - 1), dtype=x.dtype)
+    flat[:, :, Hp * Wp:] = 0
+    if PH == 0 and PW == 0:
+        flat[:, :, :H * W] = x.reshape(N, C, H * W)
+    else:
+        img = flat[:, :, :Hp * Wp].reshape(N, C, Hp, Wp)
+        img[:, :, :PH] = 0
+        img[:, :, PH + H:] = 0
+        img[:, :, PH:PH + H, :PW] = 0
+        img[:, :, PH:PH + H, PW + W:] = 0
+        img[:, :, PH:PH + H, PW:PW + W] = x
+    L = OH * Wp
+    col = xp.empty((N, C, KH, KW, L), dtype=x.dtype)
+    for i in range(KH):
+        for j in range(KW):
+            start = i * Wp + j
+            col[:, :, i, j] = flat[:, :, start:start + L]
+    return col.reshape(N, C * KH * KW, L)
+
+
+def _widen(gy, Wp):
+    """gy (N, C, OH, OW) -> (N, C, OH*Wp) with zeros in the junk columns ow >= OW."""
+    xp = cuda.get_array_module(gy)
+    N, C, OH, OW = gy.shape
+    if OW == Wp:
+        return gy.reshape(N, C, OH * Wp)
+    out = xp.empty((N, C, OH, Wp), dtype=gy.dtype)
+    out[..., OW:] = 0
+    out[..., :OW] = gy
+    return out.reshape(N, C, OH * Wp)
+
+
+def _col2im_flat(gcol, img_shape, kernel, pad):
+    """The adjoint of _im2col_flat (junk columns of gcol must be zero)."""
+    xp = cuda.get_array_module(gcol)
+    (KH, KW), (PH, PW) = kernel, pad
+    N, C, H, W = img_shape
+    Hp, Wp = H + 2 * PH, W + 2 * PW
+    L = (Hp - KH + 1) * Wp
+    gcol = gcol.reshape(N, C, KH, KW, L)
+    flat = xp.zeros((N, C, Hp * Wp + KW - 1), dtype=gcol.dtype)
+    for i in range(KH):
+        for j in range(KW):
+            start = i * Wp + j
+            flat[:, :, start:start + L] += gcol[:, :, i, j]
+    img = flat[:, :, :Hp * Wp].reshape(N, C, Hp, Wp)
+    if PH == 0 and PW == 0:
+        return img
+    return xp.ascontiguousarray(img[:, :, PH:PH + H, PW:PW + W])
+
+
+def _conv_forward(x, W, b, stride, pad):
+    """y = conv(x, W) + b; returns (y, col), col to be handed to _conv_backward_weight."""
     xp = cuda.get_array_module(x)
     N = x.shape[0]
     OC, C, KH, KW = W.shape
-    if col is None:
+    K = C * KH * KW
+    W2 = W.reshape(OC, K)
+    if stride == (1, 1):
+        Hp, Wp = x.shape[2] + 2 * pad[0], x.shape[3] + 2 * pad[1]
+        OH, OW = Hp - KH + 1, Wp - KW + 1
+        col = _im2col_flat(x, (KH, KW), pad)
+        y = xp.matmul(W2, col)  # (N, OC, OH*Wp)
+        if OW != Wp:
+            y = xp.ascontiguousarray(y.reshape(N, OC, OH, Wp)[..., :OW])
+    else:
         col = _im2col6(x, (KH, KW), stride, pad)
-    OH, OW = col.shape[4], col.shape[5]
-    y = xp.matmul(W.reshape(OC, C * KH * KW), col.reshape(N, C * KH * KW, OH * OW))
+        OH, OW = col.shape[4], col.shape[5]
+        y = xp.matmul(W2, col.reshape(N, K, OH * OW))  # (N, OC, OH*OW): already NCHW
+    y = y.reshape(N, OC, OH, OW)
     if b is not None:
-        y += b.reshape(1, OC, 1)
-    return y.reshape(N, OC, OH, OW), col
+        y += b.reshape(1, OC, 1, 1)
+    return y, col
 
 
 def _conv_backward_data(gy, W, x_hw, stride, pad):
@@ -175,7 +253,11 @@ def _conv_backward_data(gy, W, x_hw, stride, pad):
     xp = cuda.get_array_module(gy)
     N, OC, OH, OW = gy.shape
     _, C, KH, KW = W.shape
-    gcol = xp.matmul(W.reshape(OC, C * KH * KW).T, gy.reshape(N, OC, OH * OW))
+    Wt = W.reshape(OC, C * KH * KW).T
+    if stride == (1, 1) and x_hw[0] + 2 * pad[0] - KH + 1 == OH and x_hw[1] + 2 * pad[1] - KW + 1 == OW:
+        gcol = xp.matmul(Wt, _widen(gy, x_hw[1] + 2 * pad[1]))
+        return _col2im_flat(gcol, (N, C) + tuple(x_hw), (KH, KW), pad)
+    gcol = xp.matmul(Wt, gy.reshape(N, OC, OH * OW))
     gcol = gcol.reshape(N, C, KH, KW, OH, OW)
     return _col2im6(gcol, (N, C) + tuple(x_hw), (KH, KW), stride, pad)
 
@@ -185,16 +267,21 @@ _GW_CHUNK_BYTES = 32 * 2 ** 20
 
 def _conv_backward_weight(x, gy, kernel, stride, pad, col=None):
     """The gradient of conv(x, W) with respect to W (OC, C, KH, KW): sum over the batch of
-    gy[n] (OC, OH*OW) @ col[n]^T (OH*OW, C*KH*KW)."""
+    gy[n] (OC, P) @ col[n]^T (P, C*KH*KW).  `col` is what _conv_forward returned for x, if kept."""
     xp = cuda.get_array_module(gy)
     N, OC, OH, OW = gy.shape
     C = x.shape[1]
     KH, KW = kernel
     K = C * KH * KW
-    if col is None:
-        col = _im2col6(x, kernel, stride, pad)
-    colT = col.reshape(N, K, OH * OW).transpose(0, 2, 1)
-    gy3 = gy.reshape(N, OC, OH * OW)
+    if stride == (1, 1):
+        if col is None:
+            col = _im2col_flat(x, kernel, pad)
+        gy3 = _widen(gy, x.shape[3] + 2 * pad[1])
+    else:
+        if col is None:
+            col = _im2col6(x, kernel, stride, pad)
+        gy3 = gy.reshape(N, OC, OH * OW)
+    colT = col.reshape(N, K, -1).transpose(0, 2, 1)
     # batched products summed over the batch, in chunks so the (n, OC, K) temporary stays small
     step = max(1, _GW_CHUNK_BYTES // max(1, OC * K * gy.dtype.itemsize))
     if step >= N:
@@ -216,25 +303,27 @@ def _index_dtype(n):
 
 def _max_pool_forward(x, kernel, stride, pad):
     """Max over each window of x (padded with -inf).  Returns (y, indexes) where indexes (int8 ...)
-    holds the kernel offset k = i*KW + j of the first maximum of each window.  NaN propagates."""
+    holds the kernel offset k = i*KW + j of the first maximum of each window (ties go to the first,
+    as in PyTorch).  NaN propagates to y."""
     xp = cuda.get_array_module(x)
     (KH, KW), (SH, SW), (PH, PW) = kernel, stride, pad
     N, C, H, W = x.shape
     OH, OW = (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
     xpad = _padded(x, PH, PW, _pool_fill(x.dtype))
-    is_float = x.dtype.kind == "f"
+    views = [xpad[:, :, rows, cols] for _, rows, cols in _windows(KH, KW, SH, SW, OH, OW)]
+    if len(views) == 1:
+        return views[0].copy(), xp.zeros((N, C, OH, OW), dtype=np.int8)
+    y = xp.maximum(views[0], views[1])
+    for v in views[2:]:
+        xp.maximum(y, v, out=y)
+    # index of the first view equal to the max = the number of leading views that differ from it
     indexes = xp.zeros((N, C, OH, OW), dtype=_index_dtype(KH * KW))
-    y = None
-    for k, rows, cols in _windows(KH, KW, SH, SW, OH, OW):
-        s = xpad[:, :, rows, cols]
-        if y is None:
-            y = s.copy()
-            continue
-        m = s > y
-        if is_float:
-            m |= s != s  # a NaN wins (and then stays: nothing compares greater than NaN)
-        xp.copyto(y, s, where=m)
-        xp.copyto(indexes, k, where=m)
+    differ = xp.ones((N, C, OH, OW), dtype=bool)
+    tmp = xp.empty((N, C, OH, OW), dtype=bool)
+    for v in views[:-1]:
+        xp.not_equal(v, y, out=tmp)
+        differ &= tmp
+        indexes += differ
     return y, indexes
 
 
@@ -245,14 +334,16 @@ def _max_pool_scatter(gy, indexes, in_shape, kernel, stride, pad):
     N, C, H, W = in_shape
     OH, OW = gy.shape[2], gy.shape[3]
     overlap = SH < KH or SW < KW
-    gx = xp.zeros((N, C, H + 2 * PH, W + 2 * PW), dtype=gy.dtype)
+    HP, WP = H + 2 * PH, W + 2 * PW
+    if not overlap and HP == KH * OH and WP == KW * OW:
+        gx = xp.empty((N, C, HP, WP), dtype=gy.dtype)  # the windows tile the input exactly
+    else:
+        gx = xp.zeros((N, C, HP, WP), dtype=gy.dtype)
     for k, rows, cols in _windows(KH, KW, SH, SW, OH, OW):
-        m = indexes == k
-        view = gx[:, :, rows, cols]
         if overlap:
-            view += xp.where(m, gy, gy.dtype.type(0))
-        else:
-            xp.copyto(view, gy, where=m)  # each input position belongs to one window at most
+            gx[:, :, rows, cols] += gy * (indexes == k)
+        else:  # each input position belongs to one window at most
+            xp.multiply(gy, indexes == k, out=gx[:, :, rows, cols])
     if PH == 0 and PW == 0:
         return gx
     return xp.ascontiguousarray(gx[:, :, PH:PH + H, PW:PW + W])
@@ -260,17 +351,16 @@ def _max_pool_scatter(gy, indexes, in_shape, kernel, stride, pad):
 
 def _max_pool_gather(x, indexes, kernel, stride, pad):
     """y[n, c, oh, ow] = x at the position recorded in indexes (the linear map Pooling applied)."""
-    xp = cuda.get_array_module(x)
     (KH, KW), (SH, SW), (PH, PW) = kernel, stride, pad
     OH, OW = indexes.shape[2], indexes.shape[3]
     xpad = _padded(x, PH, PW)
     y = None
     for k, rows, cols in _windows(KH, KW, SH, SW, OH, OW):
-        s = xpad[:, :, rows, cols]
+        term = xpad[:, :, rows, cols] * (indexes == k)
         if y is None:
-            y = s.copy()
+            y = term
         else:
-            xp.copyto(y, s, where=indexes == k)
+            y += term
     return y
 
 

@@ -43,5 +43,6 @@ for i in range(iters + 1):
         p.data -= lr * p.grad.data
 
 with np.printoptions(precision=3):
-    print("prediction at x = 0, 0.25, 0.5, 0.75:", predict(np.array([[0.0], [0.25], [0.5], [0.75]])).data.ravel())
-    print("sin(2 pi x) + 0.5 there:            ", np.sin(2 * np.pi * np.array([0.0, 0.25, 0.5, 0.75])) + 0.5)
+    xs = np.array([[0.0], [0.25], [0.5], [0.75]])
+    print("prediction at x = 0, 0.25, 0.5, 0.75:", predict(xs).data.ravel())
+    print("sin(2 pi x) + 0.5 there:            ", np.sin(2 * np.pi * xs.ravel()) + 0.5)

@@ -120,7 +120,8 @@ def check_27(out, tmp_path):
     assert value(out, "dy/dx =") == pytest.approx(r, abs=1e-10)
     coarse = line_with(out, "my_sin (threshold 0.0001")
     assert value(coarse, "0.0001,") == 4  # terms
-    assert value(coarse, "y =") == pytest.approx(r, abs=1e-6) and value(coarse, "y =") != pytest.approx(r, abs=1e-8)
+    assert value(coarse, "y =") == pytest.approx(r, abs=1e-6)
+    assert value(coarse, "y =") != pytest.approx(r, abs=1e-8)  # 4 terms are not exact
     fine = line_with(out, "my_sin (threshold 1e-150")
     assert value(fine, "y =") == pytest.approx(r, abs=1e-10)
     assert value(fine, "dy/dx =") == pytest.approx(r, abs=1e-10)
@@ -336,7 +337,8 @@ def check_52(out, tmp_path):
 
 
 def check_53(out, tmp_path):
-    assert "saved arrays: layers/0/W (784, 100), layers/0/b (100,), layers/1/W (100, 10), layers/1/b (10,)" in out
+    assert ("saved arrays: layers/0/W (784, 100), layers/0/b (100,), layers/1/W (100, 10), "
+            "layers/1/b (10,)") in out
     assert "fresh model predicted the same before loading: False" in out
     assert "after load_weights, predictions equal: True" in out
     assert "refused: wrong shapes layers/0/W: file (784, 100), model (784, 50)" in out
@@ -345,9 +347,10 @@ def check_53(out, tmp_path):
 def check_54(out, tmp_path):
     train = floats(out.split("training:  dropout(ones(10)) =")[1].splitlines()[0])
     assert set(train) == {0.0, 2.0}
-    assert "test mode: dropout(ones(10)) = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]  Config.train = False" in out
+    assert "test mode: dropout(ones(10)) = " + str([1.0] * 10) + "  Config.train = False" in out
     assert "after the with-block Config.train = True" in out
-    assert value(out, "kept") == pytest.approx(0.7, abs=0.01) and value(out, "mean") == pytest.approx(1.0, abs=0.02)
+    assert value(out, "kept") == pytest.approx(0.7, abs=0.01)
+    assert value(out, "mean") == pytest.approx(1.0, abs=0.02)
     ys = floats(out.split("dropout output:")[1].splitlines()[0])
     gs = floats(out.split("its gradient:")[1].splitlines()[0])
     assert [y / (i + 1) for i, y in enumerate(ys)] == gs and set(gs) <= {0.0, 2.0}
@@ -421,4 +424,4 @@ def test_late_steps_are_documented_programs():
     for n in range(23, 61):
         source = (STEPS / f"step{n:02d}.py").read_text(encoding="utf-8")
         assert source.startswith(f'"""Step {n:02d}: '), f"step{n:02d}.py must open with its docstring"
-        assert "import minigrad" in source or "from minigrad" in source, f"step{n:02d}.py must use the package"
+        assert re.search(r"^(import|from) minigrad", source, re.M), f"step{n:02d}.py must use the package"

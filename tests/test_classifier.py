@@ -1,0 +1,170 @@
+"""Scratch2dCNNClassifier: learning, the scikit-learn protocol, label mapping, input forms, bad input."""
+import numpy as np
+import pytest
+
+from minigrad import layers as L
+from minigrad.classifier import NotFittedError, Scratch2dCNNClassifier
+from minigrad.datasets import load_mnist_sample
+from minigrad.models import Sequential
+
+EPOCHS = 3
+
+
+@pytest.fixture(scope="module")
+def data():
+    x, y = load_mnist_sample(train=True)
+    x_test, y_test = load_mnist_sample(train=False)
+    return x[:500], y[:500], x[500:700], y[500:700], x_test[:500], y_test[:500]
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    """Fitted on 500 digits given as (N, 28, 28) uint8, with labels 2*digit + 1 (not 0..K-1)."""
+    x, y, xv, yv, _, _ = data
+    clf = Scratch2dCNNClassifier(epochs=EPOCHS, batch_size=32, lr=2e-3, seed=0, verbose=False)
+    return clf.fit(x[:, 0], 2 * y + 1, xv, 2 * yv + 1)
+
+
+def test_fit_returns_self_and_learns(data, fitted):
+    *_, x_test, y_test = data
+    acc = fitted.score(x_test, 2 * y_test + 1)
+    assert acc > 0.6, acc  # chance is 0.1; this reaches ~0.8
+    assert fitted.val_score_[-1] > 0.6
+
+
+def test_classes_are_the_sorted_labels(fitted):
+    np.testing.assert_array_equal(fitted.classes_, np.arange(1, 20, 2))
+    assert fitted.n_classes_ == 10
+    assert fitted.input_shape_ == (1, 28, 28)
+
+
+def test_predict_proba_rows_sum_to_one(data, fitted):
+    *_, x_test, _ = data
+    p = fitted.predict_proba(x_test[:50])
+    assert p.shape == (50, 10)
+    assert (p >= 0).all() and (p <= 1).all()
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+
+
+def test_predict_is_argmax_of_proba_mapped_to_classes(data, fitted):
+    *_, x_test, _ = data
+    pred = fitted.predict(x_test[:100])
+    np.testing.assert_array_equal(pred, fitted.classes_[fitted.predict_proba(x_test[:100]).argmax(axis=1)])
+    assert set(pred.tolist()) <= set(fitted.classes_.tolist())
+    assert pred.dtype == fitted.classes_.dtype
+
+
+def test_3d_and_4d_inputs_and_scaling_rule(data, fitted):
+    *_, x_test, y_test = data
+    x4 = x_test[:64]
+    p4 = fitted.predict_proba(x4)
+    np.testing.assert_allclose(fitted.predict_proba(x4[:, 0]), p4, atol=1e-6)
+    # uint8 is scaled to [0, 1]; floats are used as given
+    np.testing.assert_allclose(fitted.predict_proba(x4.astype(np.float64) / 255), p4, atol=1e-5)
+    assert not np.allclose(fitted.predict_proba(x4.astype(np.float32)), p4, atol=1e-3)
+    assert fitted.score(x4[:, 0], 2 * y_test[:64] + 1) == fitted.score(x4, 2 * y_test[:64] + 1)
+
+
+def test_loss_curves_have_one_value_per_epoch(fitted):
+    assert len(fitted.loss_) == EPOCHS and len(fitted.val_loss_) == EPOCHS
+    assert len(fitted.val_score_) == EPOCHS
+    assert fitted.loss_[-1] < fitted.loss_[0]
+    assert fitted.val_loss_[-1] < fitted.val_loss_[0]
+    assert all(np.isfinite(fitted.loss_ + fitted.val_loss_))
+
+
+def test_verbose_prints_one_line_per_epoch_and_seed_reproduces(data, capsys):
+    x, y, xv, yv, _, _ = data
+    state = np.random.get_state()
+    a = Scratch2dCNNClassifier(epochs=2, batch_size=50, seed=3).fit(x[:150], y[:150], xv[:50], yv[:50])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("epoch 1/2") and "loss" in lines[0] and "val loss" in lines[0]
+    assert np.array_equal(np.random.get_state()[1], state[1])  # the caller's random state is restored
+    b = Scratch2dCNNClassifier(epochs=2, batch_size=50, seed=3, verbose=False).fit(x[:150], y[:150])
+    assert a.loss_ == b.loss_ and b.val_loss_ == [] and capsys.readouterr().out == ""
+
+
+def test_string_labels_and_custom_network(data):
+    x, y, *_ = data
+    labels = np.where(y[:120] % 2 == 0, "even", "odd")
+    net = lambda: Sequential(L.Flatten(), L.Linear(2))  # noqa: E731
+    clf = Scratch2dCNNClassifier(network=net, epochs=2, verbose=False).fit(x[:120], labels)
+    assert clf.classes_.tolist() == ["even", "odd"]
+    assert set(clf.predict(x[:10]).tolist()) <= {"even", "odd"}
+
+    def with_classes(num_classes):
+        return Sequential(L.Flatten(), L.Linear(num_classes))
+    clf = Scratch2dCNNClassifier(network=with_classes, epochs=1, verbose=False).fit(x[:60], y[:60] % 3)
+    assert clf.predict_proba(x[:4]).shape == (4, 3)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "score"])
+def test_use_before_fit_raises(data, method):
+    x, y, *_ = data
+    clf = Scratch2dCNNClassifier()
+    args = (x[:5], y[:5]) if method == "score" else (x[:5],)
+    with pytest.raises(NotFittedError, match=r"not fitted yet; call fit\(X, y\) first"):
+        getattr(clf, method)(*args)
+    assert issubclass(NotFittedError, ValueError)
+
+
+def test_length_mismatch_names_both_lengths(data):
+    x, y, xv, yv, *_ = data
+    clf = Scratch2dCNNClassifier(verbose=False)
+    with pytest.raises(ValueError, match=r"X has 20 examples, y has 19 labels"):
+        clf.fit(x[:20], y[:19])
+    with pytest.raises(ValueError, match=r"X_val has 10 examples, y_val has 9 labels"):
+        clf.fit(x[:20], y[:20], xv[:10], yv[:9])
+
+
+@pytest.mark.parametrize("shape", [(20, 784), (20,), (20, 1, 1, 28, 28)])
+def test_wrong_dims_raise(shape):
+    x = np.zeros(shape, np.float32)
+    with pytest.raises(ValueError, match=r"shape \(N, H, W\) or \(N, C, H, W\)"):
+        Scratch2dCNNClassifier(verbose=False).fit(x, np.arange(20) % 2)
+
+
+def test_validation_pair_must_be_complete(data):
+    x, y, xv, yv, *_ = data
+    clf = Scratch2dCNNClassifier(verbose=False)
+    with pytest.raises(ValueError, match="X_val was given without y_val"):
+        clf.fit(x[:20], y[:20], xv[:10])
+    with pytest.raises(ValueError, match="y_val was given without X_val"):
+        clf.fit(x[:20], y[:20], y_val=yv[:10])
+
+
+def test_other_bad_input(data, fitted):
+    x, y, *_ = data
+    with pytest.raises(ValueError, match="X images have shape"):
+        fitted.predict(np.zeros((3, 1, 32, 32), np.float32))
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        Scratch2dCNNClassifier(verbose=False).fit(x[:10], np.zeros(10, int))
+    with pytest.raises(ValueError, match="y_val has labels not seen in y"):
+        Scratch2dCNNClassifier(verbose=False).fit(x[:10], y[:10] % 2, x[:5], np.full(5, 7))
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        Scratch2dCNNClassifier(optimizer="lbfgs").fit(x[:10], y[:10])
+    with pytest.raises(ValueError, match="epochs must be a positive int"):
+        Scratch2dCNNClassifier(epochs=0).fit(x[:10], y[:10])
+    with pytest.raises(TypeError, match="callable returning a Model"):
+        Scratch2dCNNClassifier(network=Sequential(L.Flatten(), L.Linear(2))).fit(x[:10], y[:10])
+    with pytest.raises(ValueError, match=r"output has shape \(\d+, 3\), expected \(batch, 10\)"):
+        Scratch2dCNNClassifier(network=lambda: Sequential(L.Flatten(), L.Linear(3)),
+                               verbose=False).fit(x[:30], y[:30])
+
+
+def test_get_and_set_params():
+    clf = Scratch2dCNNClassifier(epochs=4)
+    assert clf.get_params()["epochs"] == 4
+    assert clf.set_params(lr=0.01, epochs=2) is clf and clf.lr == 0.01 and clf.epochs == 2
+    with pytest.raises(ValueError, match="unknown parameter 'learning_rate'"):
+        clf.set_params(learning_rate=1)
+
+
+def test_importable_from_package():
+    import minigrad
+    if not hasattr(minigrad, "Scratch2dCNNClassifier"):
+        pytest.skip("minigrad/__init__.py does not export Scratch2dCNNClassifier yet")
+    assert minigrad.Scratch2dCNNClassifier is Scratch2dCNNClassifier
