@@ -21,7 +21,21 @@ import statistics
 import sys
 import time
 
-import numpy as np
+
+def _preset_threads(argv):
+    """--threads N must reach OpenBLAS before NumPy loads it."""
+    for i, arg in enumerate(argv):
+        value = arg.split("=", 1)[1] if arg.startswith("--threads=") else (
+            argv[i + 1] if arg == "--threads" and i + 1 < len(argv) else None)
+        if value is not None and value.isdigit():
+            for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+                os.environ[var] = value
+
+
+if __name__ == "__main__":
+    _preset_threads(sys.argv[1:])
+
+import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if os.path.dirname(HERE) not in sys.path:
@@ -180,6 +194,9 @@ def _torch_device(gpu):
 # =============================================================================
 # Timing
 # =============================================================================
+_clock = time.perf_counter
+
+
 def time_rounds(runners, rounds, steps, warmup=3):
     """Median milliseconds per call of each runner, rounds interleaved so noise hits all of them."""
     for run in runners.values():
@@ -188,10 +205,10 @@ def time_rounds(runners, rounds, steps, warmup=3):
     samples = {name: [] for name in runners}
     for _ in range(rounds):
         for name, run in runners.items():
-            t0 = time.perf_counter()
+            t0 = _clock()
             for _ in range(steps):
                 run()
-            samples[name].append((time.perf_counter() - t0) / steps * 1e3)
+            samples[name].append((_clock() - t0) / steps * 1e3)
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
@@ -223,6 +240,10 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=5, help="calls per round")
     parser.add_argument("--batch", type=int, default=100, help="LeNet batch size")
     parser.add_argument("--gpu", action="store_true", help="minigrad on CuPy, PyTorch on CUDA")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS/OpenMP threads for both (default: the libraries' own choice)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="measure process CPU time instead of wall time (steadier on a busy machine)")
     parser.add_argument("--no-torch", action="store_true", help="time minigrad only")
     parser.add_argument("--memory", action="store_true", help="check that RSS stays flat while training")
     parser.add_argument("--memory-steps", type=int, default=500)
@@ -241,7 +262,13 @@ def main(argv=None):
         def sync():
             pass
 
+    global _clock
+    if args.cpu_time:
+        _clock = time.process_time
     torch_device = None if args.no_torch else _torch_device(args.gpu)
+    if torch_device is not None and args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
     lenet, label = minigrad_lenet_step(xp, sync, args.batch)
     runners_lenet = {"minigrad": lenet}
     runners_conv = {"minigrad": minigrad_conv_layer(xp, sync)}
@@ -256,7 +283,8 @@ def main(argv=None):
         print(f"pytorch {torch.__version__} on {torch_device} ({torch.get_num_threads()} threads)")
     else:
         print("pytorch: not installed" + (" with CUDA" if args.gpu else "") + " (minigrad only)")
-    print(f"medians of {args.rounds} interleaved rounds x {args.steps} calls\n")
+    print(f"medians of {args.rounds} interleaved rounds x {args.steps} calls"
+          f"{' (process CPU time)' if args.cpu_time else ''}\n")
 
     results = [
         (f"LeNet training step, batch {args.batch}", time_rounds(runners_lenet, args.rounds, args.steps),

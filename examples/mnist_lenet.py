@@ -137,7 +137,8 @@ def main(argv=None):
         model.to_gpu()
     optimizer = optimizers.Adam(alpha=args.lr).setup(model)
 
-    print(f"LeNet on {name}: {len(train_set):,} train / {len(test_set):,} test, {args.epochs} epochs, "
+    epochs = f"{args.epochs} epoch" + ("s" if args.epochs != 1 else "")
+    print(f"LeNet on {name}: {len(train_set):,} train / {len(test_set):,} test, {epochs}, "
           f"batch {args.batch_size}, Adam lr {args.lr:g}, seed {args.seed}, {'gpu' if args.gpu else 'cpu'}",
           flush=True)
     start = time.perf_counter()

@@ -84,8 +84,9 @@ class Scratch2dCNNClassifier:
     n_classes_ : int
     input_shape_ : tuple     (C, H, W) of the training images
     model_ : Model           the trained network
-    loss_ : list of float    mean training loss of each epoch
-    val_loss_ : list         mean validation loss of each epoch (empty without X_val)
+    loss_ : list of float    mean training loss of each epoch (averaged over its batches, as the
+                             weights changed during the epoch)
+    val_loss_ : list         validation loss after each epoch (empty without X_val)
     val_score_ : list        validation accuracy of each epoch (empty without X_val)
     fit_time_ : float        seconds spent in fit
     """

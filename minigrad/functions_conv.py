@@ -156,141 +156,212 @@ def _col2im6(col, img_shape, kernel, stride, pad):
 
 
 # -----------------------------------------------------------------------------
-# Stride-1 convolution on a flattened, padded image.
+# The convolution engine.
 #
-# With stride 1, window offset (i, j) of output pixel (oh, ow) reads flat position
-# (oh + i) * Wp + (ow + j) = (i * Wp + j) + (oh * Wp + ow) of the padded image (width Wp).  Letting ow run
-# over the whole padded width (OW..Wp-1 are junk columns), the patch of offset (i, j) for every output
-# pixel is ONE contiguous slice of length OH*Wp: im2col is KH*KW contiguous copies, col2im KH*KW
-# contiguous adds (long inner loops instead of OW-element rows).  The junk columns cost Wp/OW - 1 more
-# GEMM work; the output drops them, and gradients enter with zeros there.
+# _ConvGeom describes one convolution geometry and turns the input into a "source" array from which
+# the col patches of any slice of the batch are cut:
+#
+# * stride 1 ("flat"): the source is the zero-padded image flattened per channel (plus KW-1 zeros at
+#   the end).  Window offset (i, j) of output pixel (oh, ow) reads flat position
+#   (i*Wp + j) + (oh*Wp + ow), so letting ow run over the whole padded width Wp (columns OW..Wp-1 are
+#   junk), the patch of offset (i, j) for every output pixel is ONE contiguous slice of length
+#   L = OH*Wp: im2col is KH*KW contiguous copies and col2im KH*KW contiguous adds.  The junk columns
+#   cost Wp/OW - 1 more GEMM work; outputs drop them and output gradients enter with zeros there.
+# * other strides: the source is the padded image, col is cut with one strided copy per offset.
+#
+# The batch is processed in chunks whose col (n, C*KH*KW, L) is about _CHUNK_BYTES, so col is written
+# and read while it is still in cache (1.5x faster than one large col for a 64-channel 32x32 layer) and
+# no col larger than that is ever held; the backward recomputes it from the kept source.  On a GPU the
+# whole batch is one chunk.
 # -----------------------------------------------------------------------------
-def _im2col_flat(x, kernel, pad):
-    """(N, C*KH*KW, OH*Wp) patches of x for a stride-1 convolution (junk in columns ow >= OW)."""
-    xp = cuda.get_array_module(x)
-    (KH, KW), (PH, PW) = kernel, pad
-    N, C, H, W = x.shape
-    Hp, Wp = H + 2 * PH, W + 2 * PW
-    OH = Hp - KH + 1
-    flat = xp.empty((N, C, Hp * Wp + KW - 1), dtype=x.dtype)
-    flat[:, :, Hp * Wp:] = 0
-    if PH == 0 and PW == 0:
-        flat[:, :, :H * W] = x.reshape(N, C, H * W)
-    else:
-        img = flat[:, :, :Hp * Wp].reshape(N, C, Hp, Wp)
-        img[:, :, :PH] = 0
-        img[:, :, PH + H:] = 0
-        img[:, :, PH:PH + H, :PW] = 0
-        img[:, :, PH:PH + H, PW + W:] = 0
-        img[:, :, PH:PH + H, PW:PW + W] = x
-    L = OH * Wp
-    col = xp.empty((N, C, KH, KW, L), dtype=x.dtype)
-    for i in range(KH):
-        for j in range(KW):
-            start = i * Wp + j
-            col[:, :, i, j] = flat[:, :, start:start + L]
-    return col.reshape(N, C * KH * KW, L)
+_CHUNK_BYTES = 4 * 2 ** 20
 
 
-def _widen(gy, Wp):
-    """gy (N, C, OH, OW) -> (N, C, OH*Wp) with zeros in the junk columns ow >= OW."""
-    xp = cuda.get_array_module(gy)
-    N, C, OH, OW = gy.shape
-    if OW == Wp:
-        return gy.reshape(N, C, OH * Wp)
-    out = xp.empty((N, C, OH, Wp), dtype=gy.dtype)
-    out[..., OW:] = 0
-    out[..., :OW] = gy
-    return out.reshape(N, C, OH * Wp)
+class _ConvGeom:
+    def __init__(self, x_shape, kernel, stride, pad):
+        N, C, H, W = x_shape
+        (KH, KW), (SH, SW), (PH, PW) = kernel, stride, pad
+        self.x_shape = tuple(x_shape)
+        self.kernel, self.stride, self.pad = kernel, stride, pad
+        self.Hp, self.Wp = H + 2 * PH, W + 2 * PW
+        self.OH, self.OW = (self.Hp - KH) // SH + 1, (self.Wp - KW) // SW + 1
+        self.K = C * KH * KW
+        self.flat = SH == 1 and SW == 1
+        self.L = self.OH * self.Wp if self.flat else self.OH * self.OW
 
+    def chunks(self, xp, itemsize):
+        N = self.x_shape[0]
+        if xp is not np:
+            return N, [(0, N)]
+        step = max(1, min(N, _CHUNK_BYTES // max(1, self.K * self.L * itemsize)))
+        return step, [(s, min(N, s + step)) for s in range(0, N, step)]
 
-def _col2im_flat(gcol, img_shape, kernel, pad):
-    """The adjoint of _im2col_flat (junk columns of gcol must be zero)."""
-    xp = cuda.get_array_module(gcol)
-    (KH, KW), (PH, PW) = kernel, pad
-    N, C, H, W = img_shape
-    Hp, Wp = H + 2 * PH, W + 2 * PW
-    L = (Hp - KH + 1) * Wp
-    gcol = gcol.reshape(N, C, KH, KW, L)
-    flat = xp.zeros((N, C, Hp * Wp + KW - 1), dtype=gcol.dtype)
-    for i in range(KH):
-        for j in range(KW):
-            start = i * Wp + j
-            flat[:, :, start:start + L] += gcol[:, :, i, j]
-    img = flat[:, :, :Hp * Wp].reshape(N, C, Hp, Wp)
-    if PH == 0 and PW == 0:
-        return img
-    return xp.ascontiguousarray(img[:, :, PH:PH + H, PW:PW + W])
+    def source(self, x):
+        """The padded input (flattened per channel for stride 1)."""
+        xp = cuda.get_array_module(x)
+        N, C, H, W = x.shape
+        (PH, PW), Hp, Wp = self.pad, self.Hp, self.Wp
+        if not self.flat:
+            return _padded(x, PH, PW)
+        KW = self.kernel[1]
+        src = xp.empty((N, C, Hp * Wp + KW - 1), dtype=x.dtype)
+        src[:, :, Hp * Wp:] = 0
+        if PH == 0 and PW == 0:
+            src[:, :, :H * W] = x.reshape(N, C, H * W)
+        else:
+            img = src[:, :, :Hp * Wp].reshape(N, C, Hp, Wp)
+            img[:, :, :PH] = 0
+            img[:, :, PH + H:] = 0
+            img[:, :, PH:PH + H, :PW] = 0
+            img[:, :, PH:PH + H, PW + W:] = 0
+            img[:, :, PH:PH + H, PW:PW + W] = x
+        return src
+
+    def grad_source(self, xp, dtype):
+        N, C = self.x_shape[:2]
+        if self.flat:
+            return xp.zeros((N, C, self.Hp * self.Wp + self.kernel[1] - 1), dtype=dtype)
+        return xp.zeros((N, C, self.Hp, self.Wp), dtype=dtype)
+
+    def col(self, src, out):
+        """col (n, C*KH*KW, L) of the source slice src (n, ...), written into the buffer `out`."""
+        (KH, KW), (SH, SW) = self.kernel, self.stride
+        n, C = src.shape[:2]
+        L, OH, OW = self.L, self.OH, self.OW
+        if self.flat:
+            Wp = self.Wp
+            col = out[:n * self.K * L].reshape(n, C, KH, KW, L)
+            for i in range(KH):
+                for j in range(KW):
+                    start = i * Wp + j
+                    col[:, :, i, j] = src[:, :, start:start + L]
+        else:
+            col = out[:n * self.K * L].reshape(n, C, KH, KW, OH, OW)
+            for k, rows, cols in _windows(KH, KW, SH, SW, OH, OW):
+                col[:, :, k // KW, k % KW] = src[:, :, rows, cols]
+        return col.reshape(n, self.K, L)
+
+    def add_col(self, gcol, gsrc):
+        """gsrc (n, ...) += the col2im of gcol (n, C*KH*KW, L)."""
+        (KH, KW), (SH, SW) = self.kernel, self.stride
+        n, C = gsrc.shape[:2]
+        if self.flat:
+            L, Wp = self.L, self.Wp
+            gcol = gcol.reshape(n, C, KH, KW, L)
+            for i in range(KH):
+                for j in range(KW):
+                    start = i * Wp + j
+                    gsrc[:, :, start:start + L] += gcol[:, :, i, j]
+        else:
+            gcol = gcol.reshape(n, C, KH, KW, self.OH, self.OW)
+            for k, rows, cols in _windows(KH, KW, SH, SW, self.OH, self.OW):
+                gsrc[:, :, rows, cols] += gcol[:, :, k // KW, k % KW]
+
+    def image(self, gsrc):
+        """The (N, C, H, W) image of a (gradient) source: padding and junk dropped, C-contiguous."""
+        xp = cuda.get_array_module(gsrc)
+        N, C, H, W = self.x_shape
+        (PH, PW), Hp, Wp = self.pad, self.Hp, self.Wp
+        img = gsrc[:, :, :Hp * Wp].reshape(N, C, Hp, Wp) if self.flat else gsrc
+        if PH == 0 and PW == 0:
+            return img
+        return xp.ascontiguousarray(img[:, :, PH:PH + H, PW:PW + W])
+
+    def widen(self, gy):
+        """gy (N, OC, OH, OW) as (N, OC, L), zeros in the junk columns."""
+        xp = cuda.get_array_module(gy)
+        N, OC, OH, OW = gy.shape
+        if not self.flat or OW == self.Wp:
+            return gy.reshape(N, OC, self.L)
+        out = xp.empty((N, OC, OH, self.Wp), dtype=gy.dtype)
+        out[..., OW:] = 0
+        out[..., :OW] = gy
+        return out.reshape(N, OC, self.L)
+
+    def narrow(self, yc, out):
+        """out (n, OC, OH, OW) = yc (n, OC, L) without the junk columns."""
+        n, OC = yc.shape[:2]
+        if self.flat:
+            out[...] = yc.reshape(n, OC, self.OH, self.Wp)[..., :self.OW]
+        else:
+            out[...] = yc.reshape(n, OC, self.OH, self.OW)
 
 
 def _conv_forward(x, W, b, stride, pad):
-    """y = conv(x, W) + b; returns (y, col), col to be handed to _conv_backward_weight."""
+    """y = conv(x, W) + b; returns (y, source) where source is what _conv_backward_weight needs."""
     xp = cuda.get_array_module(x)
-    N = x.shape[0]
     OC, C, KH, KW = W.shape
-    K = C * KH * KW
-    W2 = W.reshape(OC, K)
-    if stride == (1, 1):
-        Hp, Wp = x.shape[2] + 2 * pad[0], x.shape[3] + 2 * pad[1]
-        OH, OW = Hp - KH + 1, Wp - KW + 1
-        col = _im2col_flat(x, (KH, KW), pad)
-        y = xp.matmul(W2, col)  # (N, OC, OH*Wp)
-        if OW != Wp:
-            y = xp.ascontiguousarray(y.reshape(N, OC, OH, Wp)[..., :OW])
-    else:
-        col = _im2col6(x, (KH, KW), stride, pad)
-        OH, OW = col.shape[4], col.shape[5]
-        y = xp.matmul(W2, col.reshape(N, K, OH * OW))  # (N, OC, OH*OW): already NCHW
-    y = y.reshape(N, OC, OH, OW)
+    g = _ConvGeom(x.shape, (KH, KW), stride, pad)
+    src = g.source(x)
+    N = x.shape[0]
+    dtype = np.result_type(x.dtype, W.dtype)
+    step, chunks = g.chunks(xp, x.dtype.itemsize)
+    W2 = W.reshape(OC, g.K)
+    y = xp.empty((N, OC, g.OH, g.OW), dtype=dtype)
+    buf = xp.empty(step * g.K * g.L, dtype=x.dtype)
+    ybuf = xp.empty((step, OC, g.L), dtype=dtype)
+    for s, e in chunks:
+        col = g.col(src[s:e], buf)
+        yc = xp.matmul(W2, col, out=ybuf[:e - s])
+        g.narrow(yc, y[s:e])
     if b is not None:
         y += b.reshape(1, OC, 1, 1)
-    return y, col
+    return y, src
+
+
+def _conv_backward_weight(x, gy, kernel, stride, pad, src=None):
+    """The gradient of conv(x, W) with respect to W (OC, C, KH, KW): sum over the batch of
+    col[n] (C*KH*KW, L) @ gy[n]^T (L, OC), transposed (that orientation is the faster GEMM).
+    `src` is the source _conv_forward returned for x, if kept."""
+    xp = cuda.get_array_module(gy)
+    N, OC = gy.shape[:2]
+    C = x.shape[1]
+    KH, KW = kernel
+    g = _ConvGeom(x.shape, kernel, stride, pad)
+    if src is None:
+        src = g.source(x)
+    gyT = g.widen(gy).transpose(0, 2, 1)  # (N, L, OC)
+    step, chunks = g.chunks(xp, src.dtype.itemsize)
+    buf = xp.empty(step * g.K * g.L, dtype=src.dtype)
+    gWT = None
+    for s, e in chunks:
+        col = g.col(src[s:e], buf)
+        part = xp.matmul(col, gyT[s:e])  # (n, K, OC)
+        part = part[0] if e - s == 1 else part.sum(axis=0)
+        if gWT is None:
+            gWT = part
+        else:
+            gWT += part
+    return xp.ascontiguousarray(gWT.T).reshape(OC, C, KH, KW)
 
 
 def _conv_backward_data(gy, W, x_hw, stride, pad):
-    """The gradient of conv(x, W) with respect to x, for gy (N, OC, OH, OW) and W (OC, C, KH, KW):
-    col2im(W^T @ gy).  This is also the forward of the transposed convolution."""
+    """The gradient of conv(x, W) with respect to x, for gy (N, OC, OH, OW) and W (OC, C, KH, KW).
+    This is also the forward of the transposed convolution."""
     xp = cuda.get_array_module(gy)
     N, OC, OH, OW = gy.shape
     _, C, KH, KW = W.shape
-    Wt = W.reshape(OC, C * KH * KW).T
-    if stride == (1, 1) and x_hw[0] + 2 * pad[0] - KH + 1 == OH and x_hw[1] + 2 * pad[1] - KW + 1 == OW:
-        gcol = xp.matmul(Wt, _widen(gy, x_hw[1] + 2 * pad[1]))
-        return _col2im_flat(gcol, (N, C) + tuple(x_hw), (KH, KW), pad)
-    gcol = xp.matmul(Wt, gy.reshape(N, OC, OH * OW))
-    gcol = gcol.reshape(N, C, KH, KW, OH, OW)
-    return _col2im6(gcol, (N, C) + tuple(x_hw), (KH, KW), stride, pad)
-
-
-_GW_CHUNK_BYTES = 32 * 2 ** 20
-
-
-def _conv_backward_weight(x, gy, kernel, stride, pad, col=None):
-    """The gradient of conv(x, W) with respect to W (OC, C, KH, KW): sum over the batch of
-    gy[n] (OC, P) @ col[n]^T (P, C*KH*KW).  `col` is what _conv_forward returned for x, if kept."""
-    xp = cuda.get_array_module(gy)
-    N, OC, OH, OW = gy.shape
-    C = x.shape[1]
-    KH, KW = kernel
-    K = C * KH * KW
-    if stride == (1, 1):
-        if col is None:
-            col = _im2col_flat(x, kernel, pad)
-        gy3 = _widen(gy, x.shape[3] + 2 * pad[1])
-    else:
-        if col is None:
-            col = _im2col6(x, kernel, stride, pad)
-        gy3 = gy.reshape(N, OC, OH * OW)
-    colT = col.reshape(N, K, -1).transpose(0, 2, 1)
-    # batched products summed over the batch, in chunks so the (n, OC, K) temporary stays small
-    step = max(1, _GW_CHUNK_BYTES // max(1, OC * K * gy.dtype.itemsize))
-    if step >= N:
-        gW = xp.matmul(gy3, colT).sum(axis=0)
-    else:
-        gW = xp.matmul(gy3[:step], colT[:step]).sum(axis=0)
-        for s in range(step, N, step):
-            gW += xp.matmul(gy3[s:s + step], colT[s:s + step]).sum(axis=0)
-    return gW.reshape(OC, C, KH, KW)
+    H, Wd = x_hw
+    (PH, PW) = pad
+    g = _ConvGeom((N, C, H, Wd), (KH, KW), stride, pad)
+    if g.OH != OH or g.OW != OW:
+        raise ValueError(f"conv2d gradient: gy of shape {gy.shape} does not fit an input of size {H}x{Wd}")
+    QH, QW = KH - 1 - PH, KW - 1 - PW
+    if g.flat and QH >= 0 and QW >= 0 and H * (Wd + KW - 1) <= 1.1 * g.L and OC * KH * KW >= 64:
+        # A stride-1 input gradient is a convolution of gy (padded by K-1-P) with the flipped,
+        # transposed W: one more forward pass, whose GEMM (inner size OC*KH*KW) runs faster than
+        # W^T @ gy (inner size OC) followed by col2im.
+        Wf = xp.ascontiguousarray(W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+        return _conv_forward(gy, Wf, None, (1, 1), (QH, QW))[0]
+    Wt = W.reshape(OC, g.K).T
+    gyw = g.widen(gy)
+    gsrc = g.grad_source(xp, np.result_type(gy.dtype, W.dtype))
+    step, chunks = g.chunks(xp, gsrc.dtype.itemsize)
+    buf = xp.empty((step, g.K, g.L), dtype=gsrc.dtype)
+    for s, e in chunks:
+        gcol = xp.matmul(Wt, gyw[s:e], out=buf[:e - s])
+        g.add_col(gcol, gsrc[s:e])
+    return g.image(gsrc)
 
 
 def _pool_fill(dtype):
@@ -482,7 +553,7 @@ class Conv2d(Function):
         self.stride = _stride_arg("conv2d", stride)
         self.pad = _pad_arg("conv2d", pad)
         self.need_gx = True  # conv2d() clears it when x is a plain array (its gradient is unobservable)
-        self._col = None
+        self._src = None
 
     def forward(self, x, W, b=None):
         _check_4d("conv2d", "x", x)
@@ -491,8 +562,8 @@ class Conv2d(Function):
             raise ValueError(f"conv2d: x has {x.shape[1]} channels but W expects {W.shape[1]}")
         _check_bias("conv2d", b, W.shape[0])
         _out_hw("conv2d", x.shape[2], x.shape[3], W.shape[2:], self.stride, self.pad)
-        y, col = _conv_forward(x, W, b, self.stride, self.pad)
-        self._col = col if Config.enable_backprop else None
+        y, src = _conv_forward(x, W, b, self.stride, self.pad)
+        self._src = src if Config.enable_backprop else None  # the padded x, for the weight gradient
         return y
 
     def backward(self, gy):
@@ -501,8 +572,8 @@ class Conv2d(Function):
         gx = None
         if self.need_gx:
             gx = deconv2d(gy, W, None, self.stride, self.pad, outsize=x.shape[2:])
-        col, self._col = self._col, None  # used once; a second backward recomputes it
-        gW = Conv2DGradW(self, col=col)(x, gy)
+        src, self._src = self._src, None  # used once; a second backward recomputes it
+        gW = Conv2DGradW(self, src=src)(x, gy)
         if len(self.inputs) == 2:
             return gx, gW
         gb = _sum_nhw(gy) if has_b else None
@@ -580,7 +651,7 @@ class Conv2DGradW(Function):
     outputs instead, so 2nd order through a conv weight gradient fails there):
     d/dx = deconv2d(gy, ggW), d/dgy = conv2d(x, ggW)."""
 
-    def __init__(self, conv2d=None, col=None, *, kernel_size=None, stride=None, pad=None):
+    def __init__(self, conv2d=None, src=None, *, kernel_size=None, stride=None, pad=None):
         if conv2d is not None:
             W = conv2d.inputs[1]
             kernel_size = W.shape[2:]
@@ -588,11 +659,11 @@ class Conv2DGradW(Function):
         self.kernel_size = _kernel_arg("Conv2DGradW", kernel_size)
         self.stride = _stride_arg("Conv2DGradW", 1 if stride is None else stride)
         self.pad = _pad_arg("Conv2DGradW", 0 if pad is None else pad)
-        self._col = col
+        self._src = src  # the padded x kept by the forward convolution, if any
 
     def forward(self, x, gy):
-        col, self._col = self._col, None
-        return _conv_backward_weight(x, gy, self.kernel_size, self.stride, self.pad, col)
+        src, self._src = self._src, None
+        return _conv_backward_weight(x, gy, self.kernel_size, self.stride, self.pad, src)
 
     def backward(self, gW):
         x, gy = self.inputs
@@ -667,9 +738,6 @@ class Pooling(Function):
 def pooling(x, kernel_size, stride=1, pad=0):
     """Max pooling over kernel_size windows (int or pair), stride and pad (ints or pairs)."""
     return Pooling(kernel_size, stride, pad)(x)
-
-
-max_pooling = pooling
 
 
 class Pooling2DGrad(Function):
@@ -786,6 +854,6 @@ class AveragePooling2DGrad(Function):
 __all__ = [
     "im2col_array", "col2im_array", "Im2col", "Col2im", "im2col", "col2im",
     "Conv2d", "conv2d", "Deconv2d", "deconv2d", "Conv2DGradW", "conv2d_simple",
-    "Pooling", "pooling", "max_pooling", "Pooling2DGrad", "Pooling2DWithIndexes", "pooling_simple",
+    "Pooling", "pooling", "Pooling2DGrad", "Pooling2DWithIndexes", "pooling_simple",
     "AveragePooling", "AveragePooling2DGrad", "average_pooling",
 ]
