@@ -10,6 +10,7 @@ Nothing is downloaded unless --download is given.  Seeds are fixed (--seed), so 
 The last line printed is `test accuracy: 0.xxxx`.
 """
 import argparse
+import importlib.util
 import os
 import sys
 import time
@@ -38,8 +39,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=("mnist", "fashion"), default="mnist")
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=50)
-    parser.add_argument("--lr", type=float, default=2e-3, help="Adam step size (default 0.002)")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--lr", type=float, default=3e-3, help="Adam step size (default 0.003)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--gpu", action="store_true", help="train on a CUDA GPU with CuPy")
     source = parser.add_mutually_exclusive_group()
@@ -68,9 +69,7 @@ def parse_args(argv=None):
 
 def check_gpu():
     """Import CuPy and check for a GPU, or exit with a clear message."""
-    try:
-        import cupy  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("cupy") is None:
         fail("--gpu needs CuPy: pip install 'minigrad[gpu]' (or the cupy-cudaXXx wheel matching your CUDA)")
     from minigrad import cuda
     if not cuda.gpu_enable:

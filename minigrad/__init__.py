@@ -8,6 +8,7 @@ from minigrad.layers import Layer
 from minigrad.models import Model
 from minigrad.datasets import Dataset
 from minigrad.dataloaders import DataLoader, SeqDataLoader
+from minigrad.classifier import Scratch2dCNNClassifier
 from minigrad import (cuda, dataloaders, datasets, functions, functions_conv, layers, models,  # noqa: F401
                       optimizers, transforms, utils)
 

@@ -28,14 +28,14 @@ def last_accuracy(stdout):
 
 
 def test_mnist_lenet_short_run(tmp_path):
-    proc = run_example("mnist_lenet.py", "--epochs", "2", "--limit", "1000", cwd=tmp_path)
+    proc = run_example("mnist_lenet.py", "--epochs", "2", "--limit", "2000", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "MNIST (bundled sample): 1,000 train / 1,000 test" in out
+    assert "MNIST (bundled sample): 2,000 train / 1,000 test" in out
     epoch_lines = [line for line in out.splitlines() if line.startswith("epoch ")]
     assert len(epoch_lines) == 2  # not a TTY: one progress line per epoch
     assert re.search(r"epoch 2/2: 20/20 100% .* loss=\d\.\d{4} acc=", epoch_lines[1])
-    assert last_accuracy(out) > 0.8  # 20 Adam steps on 1,000 digits: ~0.88
+    assert last_accuracy(out) > 0.75  # 40 Adam steps on 2,000 digits: 0.86-0.88 over seeds
 
 
 def test_mnist_lenet_clear_errors(tmp_path):
@@ -65,14 +65,14 @@ def test_spiral_mlp(tmp_path):
 def test_cnn_classifier_writes_loss_curves(tmp_path):
     has_mpl = importlib.util.find_spec("matplotlib") is not None
     out_png = tmp_path / "curves.png"
-    args = ["--epochs", "2", "--limit", "600", "--out", str(out_png)] + ([] if has_mpl else ["--no-plot"])
-    proc = run_example("cnn_classifier.py", *args, cwd=tmp_path)
+    args = ["--epochs", "2", "--limit", "600", "--out", str(out_png)]
+    proc = run_example("cnn_classifier.py", *args, *([] if has_mpl else ["--no-plot"]), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "540 train / 60 validation / 1000 test" in out
     assert len([line for line in out.splitlines() if line.startswith("epoch ")]) == 2
     m = re.search(r"^test accuracy: +(\d\.\d{4})$", out, re.M)
-    assert m and float(m.group(1)) > 0.5
+    assert m and float(m.group(1)) > 0.5  # 10 steps on 540 digits: ~0.75
     if not has_mpl:
         pytest.skip("matplotlib is not installed: the plot was not checked")
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
