@@ -221,17 +221,31 @@ def _rss_mb():
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # peak, Linux KiB
 
 
-def memory_check(step, n_steps):
-    """RSS (MiB) after warm-up and at checkpoints; returns (growth MiB, table rows)."""
+def memory_check(step, n_steps, gpu_used_mb=None):
+    """Memory (MiB: host RSS, or GPU memory-pool use) after warm-up and at checkpoints; returns
+    (growth MiB, table rows)."""
+    measure = gpu_used_mb or _rss_mb
     for _ in range(20):
         step()
-    rows = [(20, _rss_mb())]
+    rows = [(20, measure())]
     marks = sorted({n_steps // 4, n_steps // 2, 3 * n_steps // 4, n_steps})
     for i in range(21, n_steps + 1):
         step()
         if i in marks:
-            rows.append((i, _rss_mb()))
+            rows.append((i, measure()))
     return rows[-1][1] - rows[0][1], rows
+
+
+def _load_warning():
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+    cpus = os.cpu_count() or 1
+    if load > 0.75 * cpus:
+        return (f"warning: the machine is busy (load {load:.1f} on {cpus} cpus); multi-threaded BLAS "
+                "timings swing widely under contention. Compare in one run, or use --threads 1 --cpu-time.")
+    return None
 
 
 def main(argv=None):
@@ -283,6 +297,9 @@ def main(argv=None):
         print(f"pytorch {torch.__version__} on {torch_device} ({torch.get_num_threads()} threads)")
     else:
         print("pytorch: not installed" + (" with CUDA" if args.gpu else "") + " (minigrad only)")
+    warning = _load_warning()
+    if warning:
+        print(warning)
     print(f"medians of {args.rounds} interleaved rounds x {args.steps} calls"
           f"{' (process CPU time)' if args.cpu_time else ''}\n")
 
@@ -306,10 +323,14 @@ def main(argv=None):
             print(f"{name:<46} {mg:>12.2f} {pt:>11.2f} {ratio:>7.2f} {'<=' + str(target):>7} {verdict}")
 
     if args.memory:
+        gpu_used_mb, what = None, "RSS"
+        if args.gpu:
+            pool = cp.get_default_memory_pool()
+            gpu_used_mb, what = (lambda: pool.used_bytes() / 2 ** 20), "GPU pool"
         print(f"\nmemory: LeNet training, {args.memory_steps} steps")
-        growth, rows = memory_check(lenet, args.memory_steps)
+        growth, rows = memory_check(lenet, args.memory_steps, gpu_used_mb)
         for i, mb in rows:
-            print(f"  after step {i:>5}: RSS {mb:8.1f} MiB")
+            print(f"  after step {i:>5}: {what} {mb:8.1f} MiB")
         flat = growth < 20.0
         print(f"  growth {growth:+.1f} MiB: {'flat' if flat else 'GROWING'}")
         if not flat:

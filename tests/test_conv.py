@@ -204,6 +204,26 @@ def test_input_gradient_is_skipped_for_plain_arrays_only():
     np.testing.assert_allclose(Wa.grad.data, Wb.grad.data, rtol=1e-12)
 
 
+def test_dezero_style_function_calls_with_b_none():
+    """DeZero calls Conv2d(stride, pad)(x, W, b) with b None; that works and gives no bias gradient."""
+    rng = _rng(21)
+    x, W = Variable(rng.standard_normal((2, 2, 5, 5))), Variable(rng.standard_normal((3, 2, 3, 3)))
+    y = FC.Conv2d(1, 1)(x, W, None)
+    np.testing.assert_allclose(y.data, ref_conv2d(x.data, W.data, None, 1, 1), rtol=1e-10)
+    gx, gW = _grad(y, x, W)
+    assert gx.shape == x.shape and gW.shape == W.shape
+    Wd = Variable(rng.standard_normal((2, 3, 3, 3)))
+    z = FC.Deconv2d(2, 1)(x, Wd, None)
+    np.testing.assert_allclose(z.data, ref_deconv2d(x.data, Wd.data, None, 2, 1), rtol=1e-10)
+    assert FC.pair(3) == (3, 3) and FC.get_conv_outsize(5, 3, 1, 1) == 5
+
+
+def test_pooling_of_integer_images():
+    x = np.arange(16, dtype=np.int64).reshape(1, 1, 4, 4)
+    np.testing.assert_array_equal(FC.pooling(x, 2, 2, 1).data, ref_max_pool(x, 2, 2, 1))
+    np.testing.assert_allclose(FC.average_pooling(x, 2, 2).data, ref_avg_pool(x, 2, 2, 0))
+
+
 def test_no_grad_keeps_no_padded_copy():
     W = Variable(np.ones((2, 1, 3, 3), dtype=np.float32))
     f = FC.Conv2d(1, 1)
@@ -303,7 +323,7 @@ def test_second_order_through_conv_weight_gradient():
 
 def test_conv2d_grad_w_backward_uses_the_incoming_gradient():
     rng = _rng(13)
-    x, gy = Variable(rng.standard_normal((2, 2, 5, 6))), Variable(rng.standard_normal((2, 3, 3, 6)))
+    x, gy = Variable(rng.standard_normal((2, 2, 5, 6))), Variable(rng.standard_normal((2, 3, 3, 7)))
     f = FC.Conv2DGradW(kernel_size=(3, 2), stride=(2, 1), pad=(1, 1))
     gW = f(x, gy)
     np.testing.assert_allclose(gW.data, ref_conv2d_grad_w(x.data, gy.data, (3, 2), (2, 1), (1, 1)),
@@ -465,7 +485,8 @@ _W4 = np.zeros((4, 3, 3, 3), dtype=np.float32)
 
 
 @pytest.mark.parametrize("call,message", [
-    (lambda: FC.conv2d(np.zeros((3, 5, 5)), _W4), r"conv2d: x must be a 4-D array \(N, C, H, W\), got shape \(3, 5, 5\)"),
+    (lambda: FC.conv2d(np.zeros((3, 5, 5)), _W4),
+     r"conv2d: x must be a 4-D array \(N, C, H, W\), got shape \(3, 5, 5\)"),
     (lambda: FC.conv2d(_X4, np.zeros((4, 3, 3))), r"conv2d: W must be a 4-D array \(OC, C, KH, KW\)"),
     (lambda: FC.conv2d(_X4, np.zeros((2, 1, 3, 3))), r"^conv2d: x has 3 channels but W expects 1$"),
     (lambda: FC.conv2d(_X4, _W4, np.zeros(5)), r"conv2d: b must have shape \(4,\), got \(5,\)"),
@@ -504,6 +525,8 @@ _W4 = np.zeros((4, 3, 3, 3), dtype=np.float32)
     (lambda: LC.Conv2d(0, 3), r"Conv2d: out_channels must be positive"),
     (lambda: LC.Conv2d(4, 3, stride=0), r"Conv2d: stride must be positive"),
     (lambda: LC.MaxPool2D(2, pad=-1), r"MaxPool2D: pad must be non-negative"),
+    (lambda: FC.Conv2DGradW(kernel_size=3)(_X4, np.zeros((2, 4, 3, 2))),
+     r"Conv2DGradW: gy must have shape \(2, OC, 3, 3\)"),
 ])
 def test_bad_input_raises_value_error(call, message):
     with pytest.raises(ValueError, match=message):
