@@ -80,7 +80,7 @@ def device_name(x):
 
 def check_same_device(func_name, arrays):
     """Raise a clear error when `arrays` mix host and GPU memory (or two GPUs)."""
-    devices = [device_name(a) for a in arrays]
+    devices = [device_name(a) for a in arrays if a is not None]  # None: an absent optional input
     if len(set(devices)) > 1:
         raise TypeError(f"{func_name}: inputs live on different devices ({', '.join(devices)}); "
                         "move them with to_gpu()/to_cpu() first")

@@ -52,6 +52,7 @@ class _FakeGpuArray(np.ndarray):
 def fake_cupy(monkeypatch):
     module = types.ModuleType("cupy")
     module.ndarray = _FakeGpuArray
+    module.__getattr__ = lambda name: getattr(np, name)  # array functions: NumPy's
     monkeypatch.setitem(sys.modules, "cupy", module)
     return module
 
@@ -131,3 +132,11 @@ def test_optimizer_state_on_parameter_device():
     opt.update()
     for state in opt.state.values():
         assert all(isinstance(a, cupy.ndarray) for a in state.values())
+
+
+def test_absent_optional_input_is_not_a_device(fake_cupy):
+    from minigrad.functions_conv import Conv2d
+    x = Variable(np.ones((1, 1, 3, 3)).view(_FakeGpuArray))
+    W = Variable(np.ones((1, 1, 2, 2)).view(_FakeGpuArray))
+    y = Conv2d()(x, W, None)  # DeZero-style call with an explicit None bias
+    np.testing.assert_array_equal(np.asarray(y.data), np.full((1, 1, 2, 2), 4.0))
