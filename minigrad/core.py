@@ -385,7 +385,10 @@ class Mul(Function):
 
     def backward(self, gy):
         x0, x1 = self.inputs
-        return _sum_to(gy * x1, x0.shape), _sum_to(gy * x0, x1.shape)
+        gx0, gx1 = gy * x1, gy * x0
+        if x0.data.shape == x1.data.shape:
+            return gx0, gx1
+        return _sum_to(gx0, x0.shape), _sum_to(gx1, x1.shape)
 
 
 def mul(x0, x1):
