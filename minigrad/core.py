@@ -239,14 +239,20 @@ def as_array(x, array_module=np, dtype=None):
     return array_module.asarray(x, dtype=dtype)
 
 
-def _scalar(x):
-    """A Python/NumPy scalar as a Python number (so NumPy treats it as weakly typed: float32 stays
-    float32), or None when `x` is not a scalar."""
+def _scalar(x, like):
+    """A Python/NumPy scalar operand of Variable `like` as a number that keeps like's dtype (float32
+    stays float32), or None when `x` is not a scalar.  A Python number is weakly typed in NumPy, except
+    against a 0-d array in NumPy 1.x, where it takes like's floating dtype explicitly."""
     if isinstance(x, np.generic):  # before float: np.float64 subclasses float
-        return x.item() if x.dtype.kind in "iuf" else None
-    if isinstance(x, (float, int)) and not isinstance(x, bool):
-        return x
-    return None
+        if x.dtype.kind not in "iuf":
+            return None
+        x = x.item()
+    elif not isinstance(x, (float, int)) or isinstance(x, bool):
+        return None
+    data = like.data
+    if data.ndim == 0 and data.dtype.kind == "f":
+        return data.dtype.type(x)
+    return x
 
 
 def _as_operand(x, like):
@@ -373,7 +379,7 @@ class Add(Function):
 def add(x0, x1):
     if isinstance(x1, Variable):
         return Add()(x0, x1)
-    c = _scalar(x1)
+    c = _scalar(x1, x0)
     if c is not None:
         return AddConstant(c)(x0)
     return Add()(x0, _as_operand(x1, x0))
@@ -394,7 +400,7 @@ class Mul(Function):
 def mul(x0, x1):
     if isinstance(x1, Variable):
         return Mul()(x0, x1)
-    c = _scalar(x1)
+    c = _scalar(x1, x0)
     if c is not None:
         return Scale(c)(x0)
     return Mul()(x0, _as_operand(x1, x0))
@@ -426,7 +432,7 @@ class Sub(Function):
 def sub(x0, x1):
     if isinstance(x1, Variable):
         return Sub()(x0, x1)
-    c = _scalar(x1)
+    c = _scalar(x1, x0)
     if c is not None:
         return AddConstant(-c)(x0)
     return Sub()(x0, _as_operand(x1, x0))
@@ -489,7 +495,7 @@ class PowVar(Function):
 def pow(x, c):
     if isinstance(c, Variable):
         return PowVar()(x, c)
-    scalar = c.item() if isinstance(c, np.ndarray) and c.ndim == 0 else _scalar(c)
+    scalar = _scalar(c.item() if isinstance(c, np.ndarray) and c.ndim == 0 else c, x)
     if scalar is not None:
         return Pow(scalar)(x)
     return Pow(as_array(c, cuda.get_array_module(x.data)))(x)

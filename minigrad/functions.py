@@ -198,7 +198,7 @@ def get_item(x, slices):
     if isinstance(slices, Variable):
         slices = slices.data
     elif isinstance(slices, list):
-        slices = np.asarray(slices)
+        slices = cuda.get_array_module(x).asarray(slices)
     return GetItem(slices)(x)
 
 
@@ -463,7 +463,7 @@ def log_softmax(x, axis=1):
 class MeanSquaredError(Function):
     def forward(self, x0, x1):
         diff = x0 - x1
-        return (diff * diff).sum() / len(diff)
+        return (diff * diff).sum() / diff.dtype.type(len(diff))
 
     def backward(self, gy):
         x0, x1 = self.inputs
@@ -499,7 +499,7 @@ class SoftmaxCrossEntropy(Function):
         n = x.shape[0]
         log_p = x - utils.logsumexp(x, axis=1)
         xp = cuda.get_array_module(x)
-        return -log_p[xp.arange(n), t.ravel()].sum() / np.asarray(n, dtype=x.dtype)
+        return -log_p[xp.arange(n), t.ravel()].sum() / x.dtype.type(n)
 
     def backward(self, gy):
         x, t = self.inputs
@@ -522,7 +522,7 @@ def softmax_cross_entropy_simple(x, t):
     x, t = as_variable(x), as_variable(t)
     n = x.shape[0]
     p = clip(softmax(x), 1e-15, 1.0)
-    tlog_p = log(p)[np.arange(n), t.data]
+    tlog_p = log(p)[cuda.get_array_module(t.data).arange(n), t.data]
     return -1 * sum(tlog_p) / n
 
 
@@ -532,7 +532,7 @@ class SigmoidCrossEntropy(Function):
     def forward(self, x, t):
         xp = cuda.get_array_module(x)
         loss = xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
-        return loss.sum() / np.asarray(len(x), dtype=x.dtype)
+        return loss.sum() / x.dtype.type(len(x))
 
     def backward(self, gy):
         x, t = self.inputs
