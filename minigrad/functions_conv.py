@@ -755,9 +755,8 @@ def pooling(x, kernel_size, stride=1, pad=0):
     return Pooling(kernel_size, stride, pad)(x)
 
 
-class Pooling2DGrad(Function):
-    """The gradient of max pooling: gy scattered to where each window's maximum was (a linear map of gy,
-    fixed by the forward's indexes).  Its backward is Pooling2DWithIndexes, the transposed map."""
+class _RecordedPoolingMap(Function):
+    """Base of the two linear maps fixed by a max pooling's recorded window maxima (its indexes)."""
 
     def __init__(self, mpool2d):
         self.kernel_size = mpool2d.kernel_size
@@ -766,6 +765,11 @@ class Pooling2DGrad(Function):
         self.input_shape = mpool2d.input_shape
         self.dtype = mpool2d.dtype
         self.indexes = mpool2d.indexes
+
+
+class Pooling2DGrad(_RecordedPoolingMap):
+    """The gradient of max pooling: gy scattered to where each window's maximum was (a linear map of gy,
+    fixed by the forward's indexes).  Its backward is Pooling2DWithIndexes, the transposed map."""
 
     def forward(self, gy):
         return _max_pool_scatter(gy, self.indexes, self.input_shape, self.kernel_size, self.stride,
@@ -775,17 +779,9 @@ class Pooling2DGrad(Function):
         return Pooling2DWithIndexes(self)(ggx)
 
 
-class Pooling2DWithIndexes(Function):
+class Pooling2DWithIndexes(_RecordedPoolingMap):
     """x picked at the positions a max pooling recorded (the pooling's forward as a linear map).  Its
     backward is Pooling2DGrad, so gradients of any order go through max pooling."""
-
-    def __init__(self, mpool2d):
-        self.kernel_size = mpool2d.kernel_size
-        self.stride = mpool2d.stride
-        self.pad = mpool2d.pad
-        self.input_shape = mpool2d.input_shape
-        self.dtype = mpool2d.dtype
-        self.indexes = mpool2d.indexes
 
     def forward(self, x):
         return _max_pool_gather(x, self.indexes, self.kernel_size, self.stride, self.pad)

@@ -60,7 +60,8 @@ def test_every_conv_function_has_a_row(monkeypatch):
     for case in CONV_CASES:
         _grad_dot(case, make_inputs(case), create_graph=True)
     expected = {obj for _, obj in inspect.getmembers(FC, inspect.isclass)
-                if issubclass(obj, Function) and obj is not Function and obj.__module__ == FC.__name__}
+                if issubclass(obj, Function) and obj is not Function and obj.__module__ == FC.__name__
+                and not obj.__subclasses__()}  # abstract bases are covered by their subclasses
     missing = sorted(cls.__name__ for cls in expected - used)
     assert not missing, f"Functions with no row in the conv op table: {missing}"
     assert len(expected) >= 12
