@@ -43,49 +43,19 @@ if os.path.dirname(HERE) not in sys.path:
 
 LENET_TARGET = 1.5  # minigrad / PyTorch, LeNet step
 CONV_TARGET = 2.0   # minigrad / PyTorch, mid-size conv forward + backward
+GPU_SPEEDUP_TARGET = 10  # minigrad CPU / minigrad GPU, LeNet step (meant for --batch 1000)
 
 
 # =============================================================================
 # minigrad
 # =============================================================================
-def minigrad_lenet():
-    """models.LeNet when the layers it needs exist; otherwise the same network built here."""
-    import minigrad.functions as F
-    import minigrad.layers as L
-    from minigrad import layers_conv as LC
-    from minigrad import models
-
-    if hasattr(models, "LeNet") and hasattr(L, "Conv2d"):
-        return models.LeNet(num_classes=10, in_channels=1), "minigrad.models.LeNet"
-
-    class LeNet(models.Model):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = LC.Conv2d(6, kernel_size=5, in_channels=1)
-            self.pool1 = LC.MaxPool2D(2)
-            self.conv2 = LC.Conv2d(16, kernel_size=5, in_channels=6)
-            self.pool2 = LC.MaxPool2D(2)
-            self.flatten = LC.Flatten()
-            self.fc1 = L.Linear(120, in_size=256)
-            self.fc2 = L.Linear(84, in_size=120)
-            self.fc3 = L.Linear(10, in_size=84)
-
-        def forward(self, x):
-            x = self.pool1(F.relu(self.conv1(x)))
-            x = self.pool2(F.relu(self.conv2(x)))
-            x = self.flatten(x)
-            x = F.relu(self.fc1(x))
-            x = F.relu(self.fc2(x))
-            return self.fc3(x)
-
-    return LeNet(), "LeNet built in bench_lenet.py"
-
-
 def minigrad_lenet_step(xp, sync, batch=100):
     import minigrad.functions as F
     from minigrad import optimizers
+    from minigrad.models import LeNet
 
-    model, label = minigrad_lenet()
+    np.random.seed(0)
+    model = LeNet(in_channels=1)
     if xp is not np:
         model.to_gpu()
     opt = optimizers.SGD(lr=0.01).setup(model)
@@ -101,7 +71,7 @@ def minigrad_lenet_step(xp, sync, batch=100):
         opt.update()
         sync()
         return loss
-    return step, label
+    return step
 
 
 def minigrad_conv_layer(xp, sync, n=32, c=64, hw=32, oc=64, k=3, pad=1):
@@ -283,8 +253,10 @@ def main(argv=None):
     if torch_device is not None and args.threads:
         import torch
         torch.set_num_threads(args.threads)
-    lenet, label = minigrad_lenet_step(xp, sync, args.batch)
+    lenet = minigrad_lenet_step(xp, sync, args.batch)
     runners_lenet = {"minigrad": lenet}
+    if args.gpu:  # the GPU target is a speed-up over minigrad on the CPU, measured in the same run
+        runners_lenet["minigrad-cpu"] = minigrad_lenet_step(np, lambda: None, args.batch)
     runners_conv = {"minigrad": minigrad_conv_layer(xp, sync)}
     if torch_device is not None:
         import torch
@@ -292,7 +264,7 @@ def main(argv=None):
         runners_conv["pytorch"] = torch_conv_layer(torch_device)
 
     device = "GPU (CuPy)" if args.gpu else "CPU (NumPy)"
-    print(f"minigrad on {device}; model: {label}; numpy {np.__version__}; cpus {os.cpu_count()}")
+    print(f"minigrad on {device}; numpy {np.__version__}; cpus {os.cpu_count()}")
     if torch_device is not None:
         print(f"pytorch {torch.__version__} on {torch_device} ({torch.get_num_threads()} threads)")
     else:
@@ -321,6 +293,11 @@ def main(argv=None):
             ratio = mg / pt
             verdict = "ok" if ratio <= target else "SLOW"
             print(f"{name:<46} {mg:>12.2f} {pt:>11.2f} {ratio:>7.2f} {'<=' + str(target):>7} {verdict}")
+        if "minigrad-cpu" in res:
+            speedup = res["minigrad-cpu"] / mg
+            verdict = "ok" if speedup >= GPU_SPEEDUP_TARGET else "SLOW"
+            print(f"{'  minigrad CPU ' + format(res['minigrad-cpu'], '.2f') + ' ms: GPU speed-up':<46} "
+                  f"{speedup:>12.1f}x {'>=' + str(GPU_SPEEDUP_TARGET):>27} {verdict}")
 
     if args.memory:
         gpu_used_mb, what = None, "RSS"
