@@ -8,12 +8,12 @@ Plotting needs matplotlib (`pip install matplotlib`).
 import argparse
 import os
 import sys
-import tempfile
 
 import numpy as np
 
 from minigrad.classifier import Scratch2dCNNClassifier
 from minigrad.datasets import load_mnist_sample
+from minigrad.files import atomic_path
 
 PROG = os.path.basename(__file__)
 
@@ -46,15 +46,9 @@ def plot_losses(clf, path):
     ax.legend()
     fig.tight_layout()
     path = os.path.abspath(path)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".loss-curves-", suffix=".png")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=100)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=100)
     finally:
         plt.close(fig)
     return path

@@ -8,12 +8,12 @@ import gzip
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.request
 import zlib
 
 import numpy as np
 
+from minigrad.files import atomic_path
 from minigrad.transforms import Compose, Flatten, Normalize, ToFloat
 
 
@@ -197,28 +197,22 @@ def _md5(path):
 def download(name, fname, directory):
     """Fetch `fname` of dataset `name` into `directory`, trying each mirror; keep it only if its MD5 matches.
 
-    The file is written to a temporary name in `directory` and moved into place with os.replace, so a
-    partial or corrupt download never sits under the real name. Returns the path; raises OSError.
+    The file is written atomically (files.atomic_path): a partial or corrupt download never sits under
+    the real name and is deleted. Returns the path; raises OSError.
     """
     created = not os.path.isdir(directory)
-    os.makedirs(directory, exist_ok=True)
     final, errors = os.path.join(directory, fname), []
     for mirror in MIRRORS[name]:
-        fd, tmp = tempfile.mkstemp(prefix=fname + ".", suffix=".part", dir=directory)
-        os.close(fd)
         try:
-            _fetch(mirror + fname, tmp)
-            got = _md5(tmp)
-            if got == _MD5[name][fname]:
-                os.replace(tmp, final)
-                return final
-            errors.append(f"{mirror}{fname}: MD5 {got} != {_MD5[name][fname]} (file deleted)")
-        except (OSError, http.client.HTTPException) as e:  # URLError, timeouts, cut-off responses
+            with atomic_path(final) as tmp:
+                _fetch(mirror + fname, tmp)
+                got = _md5(tmp)
+                if got != _MD5[name][fname]:
+                    raise OSError(f"MD5 {got} != {_MD5[name][fname]} (file deleted)")
+            return final
+        except (OSError, http.client.HTTPException) as e:  # URLError, timeouts, cut-off responses, MD5
             errors.append(f"{mirror}{fname}: {e!r}" if not str(e) else f"{mirror}{fname}: {e}")
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-    if created and not os.listdir(directory):
+    if created and os.path.isdir(directory) and not os.listdir(directory):
         os.rmdir(directory)  # leave no empty cache directory behind
     raise OSError("; ".join(errors))
 
@@ -241,9 +235,10 @@ def _howto(name, train, errors):
 
 
 def _download_dir(name, root=None):
-    """Where downloads go: root, else $MINIGRAD_DATA/name, else ~/.minigrad/name."""
+    """Where downloads go: root/name, else $MINIGRAD_DATA/name, else ~/.minigrad/name (never a
+    directory shared by two datasets, whose files have the same names)."""
     if root:
-        return os.fspath(root)
+        return os.path.join(os.fspath(root), name)
     base = os.environ.get("MINIGRAD_DATA") or os.path.join(os.path.expanduser("~"), ".minigrad")
     return os.path.join(base, name)
 
@@ -299,8 +294,11 @@ class MNIST(Dataset):
         super().__init__(train, transform, target_transform)
 
     def prepare(self):
+        # 'auto' decides for both splits at once: the sample's test digits are MNIST training digits,
+        # so a full training set must never be evaluated on the sample.
         use_sample = self.sample is True or (
-            self.sample == "auto" and find_data(self.name, self.train, self.root) is None)
+            self.sample == "auto" and not (find_data(self.name, True, self.root)
+                                           and find_data(self.name, False, self.root)))
         if use_sample:
             self.data, self.label = load_mnist_sample(self.train)
             self.source = "sample"

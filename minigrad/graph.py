@@ -1,6 +1,7 @@
 """Drawing computation graphs: DOT text from a Variable, rendered with Graphviz's `dot`."""
 import os
-import tempfile
+
+from minigrad.files import atomic_path
 
 
 def _dot_var(v, verbose=False):
@@ -65,8 +66,6 @@ def plot_dot_graph(output, verbose=True, to_file="graph.png"):
     if not fmt:
         raise ValueError(f"plot_dot_graph: to_file {to_file!r} needs an extension naming the format, e.g. .png")
     source = graphviz.Source(get_dot_graph(output, verbose))
-    directory = os.path.dirname(os.path.abspath(to_file))
-    os.makedirs(directory, exist_ok=True)
     try:
         data = source.pipe(format=fmt)
     except graphviz.ExecutableNotFound:
@@ -74,13 +73,6 @@ def plot_dot_graph(output, verbose=True, to_file="graph.png"):
                            "(e.g. `apt-get install graphviz` or `brew install graphviz`)") from None
     except graphviz.backend.CalledProcessError as e:
         raise ValueError(f"plot_dot_graph: dot could not render format {fmt!r}: {e}") from None
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".graph-", suffix=ext)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, to_file)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_path(to_file) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
     return to_file

@@ -4,7 +4,6 @@ A Layer registers every Parameter and Layer assigned to it as an attribute (also
 or tuple), in definition order, so `params()` and saved files have a stable order.
 """
 import os
-import tempfile
 import weakref
 import zipfile
 
@@ -13,6 +12,7 @@ import numpy as np
 from minigrad import cuda
 from minigrad import functions as F
 from minigrad.core import Parameter
+from minigrad.files import atomic_path
 
 
 def _holds_layer_items(value):
@@ -107,16 +107,8 @@ class Layer:
         params_dict = {}
         self._flatten_params(params_dict)
         arrays = {key: cuda.as_numpy(p.data) for key, p in params_dict.items() if p.data is not None}
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".weights-", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez_compressed(fh, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        with atomic_path(path) as tmp:
+            np.savez_compressed(tmp, **arrays)
 
     def load_weights(self, path):
         """Load Parameters saved by `save_weights`.  Missing keys, extra keys and wrong shapes raise a

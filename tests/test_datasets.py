@@ -221,11 +221,10 @@ def test_download_bad_checksum_is_deleted(tmp_path, monkeypatch):
         D.MNIST(root=d)
     assert isinstance(e.value, FileNotFoundError)
     assert calls == [m + FILES[0] for m in D.MIRRORS["mnist"]]  # every mirror tried, first file fails
-    assert not d.exists()  # nothing left behind, under the real name or a temporary one
-    d.mkdir()
+    assert list(d.rglob("*")) == []  # nothing left behind, under the real name or a temporary one
     with pytest.raises(D.DataNotFoundError, match="MD5"):
         D.MNIST(root=d)
-    assert os.listdir(d) == []
+    assert list(d.rglob("*")) == []
 
 
 def test_download_good_checksum_is_kept(tmp_path, monkeypatch):
@@ -257,7 +256,7 @@ def test_corrupt_local_file_is_an_error_not_a_fallback(tmp_path):
     write_split(tmp_path)
     (tmp_path / FILES[1]).write_bytes(gzip.compress(idx_bytes(np.zeros(5))))  # 5 labels for 6 images
     with pytest.raises(ValueError, match="6 images but"):
-        D.MNIST(root=tmp_path, sample="auto")
+        D.MNIST(root=tmp_path)
 
 
 # ---------------------------------------------------------------- bundled sample
@@ -289,8 +288,12 @@ def test_sample_auto_prefers_local_full_files(tmp_path):
     assert D.MNIST(sample="auto").source == "sample"
     write_split(tmp_path / "home" / ".minigrad" / "mnist", train=False, n=3)
     assert D.mnist_available(train=False) and not D.mnist_available()
+    # one split alone is not enough: the sample's test digits are MNIST training digits
+    assert D.MNIST(train=False, sample="auto").source == "sample"
+    write_split(tmp_path / "home" / ".minigrad" / "mnist", train=True, n=4)
     ds = D.MNIST(train=False, sample="auto")
     assert len(ds) == 3 and ds.source != "sample"
+    assert len(D.MNIST(train=True, sample="auto")) == 4
     assert len(D.MNIST(train=False, sample=True)) == 1000
     with pytest.raises(ValueError, match="sample must be"):
         D.MNIST(sample="yes")
@@ -319,3 +322,22 @@ def test_fashion_mnist_from_debian_package():
     assert len(tr) == 60000 and np.bincount(tr.label).tolist() == [6000] * 10
     x, t = tr[0]
     assert x.shape == (1, 28, 28) and x.dtype == np.float32 and x.max() <= 1.0
+
+
+def test_downloads_of_two_datasets_under_one_root_do_not_mix(tmp_path, monkeypatch):
+    blobs = {}
+    for name, value in (("mnist", 0), ("fashion-mnist", 255)):
+        x = np.full((2, 28, 28), value, np.uint8)
+        t = np.zeros(2, np.uint8)
+        data = {FILES[0]: gzip.compress(idx_bytes(x)), FILES[1]: gzip.compress(idx_bytes(t))}
+        blobs[name] = data
+        for fname, blob in data.items():
+            monkeypatch.setitem(D._MD5[name], fname, hashlib.md5(blob).hexdigest())
+
+    def fetch(url, path):
+        name = "fashion-mnist" if "fashion" in url else "mnist"
+        open(path, "wb").write(blobs[name][url.rsplit("/", 1)[1]])
+    monkeypatch.setattr(D, "_fetch", fetch)
+    assert D.MNIST(root=tmp_path, transform=None).data.max() == 0
+    assert D.FashionMNIST(root=tmp_path, transform=None).data.min() == 255
+    assert sorted(os.listdir(tmp_path)) == ["fashion-mnist", "mnist"]
