@@ -338,6 +338,7 @@ def test_downloads_of_two_datasets_under_one_root_do_not_mix(tmp_path, monkeypat
         name = "fashion-mnist" if "fashion" in url else "mnist"
         open(path, "wb").write(blobs[name][url.rsplit("/", 1)[1]])
     monkeypatch.setattr(D, "_fetch", fetch)
+    monkeypatch.setitem(D.SYSTEM_DIRS, "fashion-mnist", [])  # force the download
     assert D.MNIST(root=tmp_path, transform=None).data.max() == 0
     assert D.FashionMNIST(root=tmp_path, transform=None).data.min() == 255
     assert sorted(os.listdir(tmp_path)) == ["fashion-mnist", "mnist"]
