@@ -194,7 +194,15 @@ class Scratch2dCNNClassifier:
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y, X_val=None, y_val=None):
         """Train a fresh network on (X, y); with (X_val, y_val) also record validation loss and accuracy
-        after each epoch.  Returns self."""
+        after each epoch.  Returns self.  If fit fails or is interrupted, the estimator is left unfitted."""
+        self.__dict__.pop("model_", None)
+        try:
+            return self._fit(X, y, X_val, y_val)
+        except BaseException:
+            self.__dict__.pop("model_", None)
+            raise
+
+    def _fit(self, X, y, X_val, y_val):
         self._check_params()
         X = self._check_X(X, "fit")
         y = self._check_y(y, len(X), "fit")

@@ -22,8 +22,18 @@ def _is_pil(img):
 
 
 def _batchable(f):
-    """True if `f` (a transform or None) can be applied to a whole batch with `apply_batch`."""
-    return f is None or bool(getattr(f, "batchable", False))
+    """True if `f` (a transform or None) can be applied to a whole batch with `apply_batch`.  A subclass
+    that overrides `__call__` but not `apply_batch` goes item by item, so its own rule is applied."""
+    if f is None:
+        return True
+    if not getattr(f, "batchable", False):
+        return False
+    for klass in type(f).__mro__:
+        if "apply_batch" in vars(klass):
+            return True
+        if "__call__" in vars(klass):
+            return False
+    return False
 
 
 class Compose:
@@ -140,8 +150,11 @@ class Convert:
         if self.mode == "L":
             if x.shape[0] == 1:
                 return x
-            w = np.array([0.299, 0.587, 0.114]).reshape(3, 1, 1)  # ITU-R 601-2 luma, as PIL
-            return (x * w).sum(axis=0, keepdims=True).astype(x.dtype)
+            if x.dtype.kind in "iu":  # ITU-R 601-2 luma in PIL's fixed point, rounded as PIL does
+                r, g, b = x.astype(np.uint32)
+                return ((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16).astype(x.dtype)[None]
+            w = np.array([0.299, 0.587, 0.114], dtype=x.dtype).reshape(3, 1, 1)
+            return (x * w).sum(axis=0, keepdims=True)
         raise ValueError(f"Convert: mode {self.mode!r} is not supported on arrays (use 'RGB', 'BGR' or 'L')")
 
 

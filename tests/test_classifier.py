@@ -168,3 +168,16 @@ def test_importable_from_package():
     if not hasattr(minigrad, "Scratch2dCNNClassifier"):
         pytest.skip("minigrad/__init__.py does not export Scratch2dCNNClassifier yet")
     assert minigrad.Scratch2dCNNClassifier is Scratch2dCNNClassifier
+
+
+def test_a_failed_fit_leaves_the_estimator_unfitted():
+    import minigrad.layers as L
+    from minigrad.models import Sequential
+    X = np.random.default_rng(0).integers(0, 256, (20, 28, 28)).astype(np.uint8)
+    y = np.arange(20) % 3
+    clf = Scratch2dCNNClassifier(network=lambda: Sequential(L.Flatten(), L.Linear(5)), epochs=1,
+                                 verbose=False)
+    with pytest.raises(ValueError, match="output has shape"):
+        clf.fit(X, y)
+    with pytest.raises(ValueError, match="not fitted yet"):
+        clf.predict(X)

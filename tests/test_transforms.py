@@ -122,3 +122,34 @@ def test_pil_round_trip():
     np.testing.assert_allclose(r, 7.0, rtol=1e-6)
     g = T.ToPIL()(x[:1])
     assert g.mode == "L" and T.ToArray()(g).shape == (1, 6, 8)
+
+
+def test_subclass_overriding_call_is_applied_on_the_batch_path():
+    from minigrad.dataloaders import DataLoader
+    from minigrad.datasets import Dataset
+
+    class Plus100(T.AsType):
+        def __call__(self, array):
+            return super().__call__(array) + 100
+
+    class Data(Dataset):
+        def prepare(self):
+            self.data = np.arange(6, dtype=np.float32).reshape(3, 2)
+            self.label = np.zeros(3, dtype=np.int64)
+
+    ds = Data(transform=Plus100())
+    x, _ = next(iter(DataLoader(ds, 3, shuffle=False)))
+    np.testing.assert_array_equal(x, np.stack([ds[i][0] for i in range(3)]))
+    assert x.min() == 100
+
+
+def test_convert_to_l_rounds_like_pil():
+    x = np.array([[[141]], [[141]], [[140]]], dtype=np.uint8)  # 0.299*141 + 0.587*141 + 0.114*140 = 140.886
+    assert T.Convert("L")(x).tolist() == [[[141]]]
+
+
+def test_convert_to_l_equals_pil():
+    Image = pytest.importorskip("PIL.Image")
+    rgb = np.random.default_rng(0).integers(0, 256, (3, 8, 8)).astype(np.uint8)
+    pil = np.asarray(Image.fromarray(rgb.transpose(1, 2, 0)).convert("L"))
+    np.testing.assert_array_equal(T.Convert("L")(rgb)[0], pil)
