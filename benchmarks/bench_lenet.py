@@ -41,7 +41,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if os.path.dirname(HERE) not in sys.path:
     sys.path.insert(0, os.path.dirname(HERE))
 
-LENET_TARGET = 1.5  # minigrad / PyTorch, LeNet step
+LENET_TARGET = 1.5  # minigrad / PyTorch CPU, LeNet step
+LENET_GPU_TARGET = 2.0  # minigrad on CuPy / PyTorch CUDA, LeNet step
 CONV_TARGET = 2.0   # minigrad / PyTorch, mid-size conv forward + backward
 GPU_SPEEDUP_TARGET = 10  # minigrad CPU / minigrad GPU, LeNet step (meant for --batch 1000)
 
@@ -232,6 +233,8 @@ def main(argv=None):
     parser.add_argument("--memory", action="store_true", help="check that RSS stays flat while training")
     parser.add_argument("--memory-steps", type=int, default=500)
     args = parser.parse_args(argv)
+    if args.memory and args.memory_steps < 100:
+        parser.error("--memory-steps must be at least 100 (20 warm-up steps, then 4 checkpoints)")
 
     if args.gpu:
         from minigrad import cuda
@@ -277,7 +280,7 @@ def main(argv=None):
 
     results = [
         (f"LeNet training step, batch {args.batch}", time_rounds(runners_lenet, args.rounds, args.steps),
-         LENET_TARGET),
+         LENET_GPU_TARGET if args.gpu else LENET_TARGET),
         ("conv 64->64 3x3 pad 1, N=32 32x32, fwd+bwd", time_rounds(runners_conv, args.rounds, args.steps),
          CONV_TARGET),
     ]

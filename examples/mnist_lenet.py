@@ -76,11 +76,7 @@ def check_gpu():
         fail("--gpu: CuPy is installed but no CUDA GPU is available")
 
 
-def load_data(args):
-    """(train_set, test_set, description) as asked by the command line; never downloads unless
-    --download.  Images stay uint8 (N, 1, 28, 28) in the datasets; batches become float32 in [0, 1]."""
-    transform = Compose([ToFloat(), Normalize(0., 255.)])  # no Flatten: LeNet takes (N, 1, 28, 28)
-    full = args.full or args.download
+def _datasets(args, transform, full):
     if args.dataset == "fashion":
         if args.sample:
             fail("there is no bundled Fashion-MNIST sample; drop --sample")
@@ -88,20 +84,27 @@ def load_data(args):
             fail("Fashion-MNIST files not found (looked in --root, $MINIGRAD_DATA/fashion-mnist, "
                  "~/.minigrad/fashion-mnist, /usr/share/datasets/fashion-mnist); install them with "
                  "`apt-get install dataset-fashion-mnist`, or pass --download")
-        sets = [FashionMNIST(train=s, transform=transform, root=args.root) for s in (True, False)]
-        name = "Fashion-MNIST"
-    else:
-        on_disk = mnist_available(args.root)
-        if full and not on_disk and not args.download:
-            fail("full MNIST files not found (looked in --root, $MINIGRAD_DATA/mnist, ~/.minigrad/mnist); "
-                 "pass --download to fetch them, or drop --full to use the bundled sample")
-        use_sample = args.sample or (not full and not on_disk)
-        try:
-            sets = [MNIST(train=s, transform=transform, root=args.root, sample=True if use_sample else None)
-                    for s in (True, False)]
-        except FileNotFoundError as e:  # DataNotFoundError after a failed --download
-            fail(str(e))
-        name = "MNIST (bundled sample)" if use_sample else "MNIST"
+        return [FashionMNIST(train=s, transform=transform, root=args.root) for s in (True, False)], \
+            "Fashion-MNIST"
+    on_disk = mnist_available(args.root)
+    if full and not on_disk and not args.download:
+        fail("full MNIST files not found (looked in --root, $MINIGRAD_DATA/mnist, ~/.minigrad/mnist); "
+             "pass --download to fetch them, or drop --full to use the bundled sample")
+    use_sample = args.sample or (not full and not on_disk)
+    sets = [MNIST(train=s, transform=transform, root=args.root, sample=True if use_sample else None)
+            for s in (True, False)]
+    return sets, "MNIST (bundled sample)" if use_sample else "MNIST"
+
+
+def load_data(args):
+    """(train_set, test_set, description) as asked by the command line; never downloads unless
+    --download.  Images stay uint8 (N, 1, 28, 28) in the datasets; batches become float32 in [0, 1]."""
+    transform = Compose([ToFloat(), Normalize(0., 255.)])  # no Flatten: LeNet takes (N, 1, 28, 28)
+    full = args.full or args.download
+    try:
+        sets, name = _datasets(args, transform, full)
+    except FileNotFoundError as e:  # DataNotFoundError after a failed --download
+        fail(str(e))
     train_set, test_set = sets
     if args.limit is not None and args.limit < len(train_set):
         keep = np.random.RandomState(args.seed).permutation(len(train_set))[:args.limit]

@@ -17,6 +17,7 @@ from minigrad import functions as F
 from minigrad import optimizers
 from minigrad.core import no_grad, test_mode
 from minigrad.layers import Layer
+from minigrad.utils import positive_int
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -123,9 +124,7 @@ class Scratch2dCNNClassifier:
     def _check_params(self):
         name = type(self).__name__
         for attr in ("epochs", "batch_size"):
-            v = getattr(self, attr)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
-                raise ValueError(f"{name}: {attr} must be a positive int, got {v!r}")
+            positive_int(getattr(self, attr), f"{name}: {attr}")
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float, np.floating)) or not self.lr > 0:
             raise ValueError(f"{name}: lr must be a positive number, got {self.lr!r}")
         if self.optimizer not in _OPTIMIZERS:

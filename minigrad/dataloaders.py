@@ -11,12 +11,7 @@ import numpy as np
 
 from minigrad.datasets import Dataset
 from minigrad.transforms import _batchable
-
-
-def _check_batch_size(cls, batch_size):
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-        raise ValueError(f"{cls}: batch_size must be a positive int, got {batch_size!r}")
-    return int(batch_size)
+from minigrad.utils import positive_int
 
 
 class DataLoader:
@@ -27,7 +22,7 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size, shuffle=True, gpu=False):
-        self.batch_size = _check_batch_size(type(self).__name__, batch_size)
+        self.batch_size = positive_int(batch_size, f"{type(self).__name__}: batch_size")
         self.dataset = dataset
         self.shuffle = shuffle
         self.gpu = gpu

@@ -7,21 +7,11 @@ in_channels is None the weight is created on the first call, on the input's devi
 """
 import numpy as np
 
-from minigrad import cuda
+from minigrad import cuda, utils
 from minigrad import functions as F
 from minigrad import functions_conv as FC
 from minigrad.core import Parameter
 from minigrad.layers import Layer
-
-
-def _positive_int(lname, name, value, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-        raise TypeError(f"{lname}: {name} must be an int, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{lname}: {name} must be positive, got {value}")
-    return int(value)
 
 
 class _ConvBase(Layer):
@@ -32,8 +22,9 @@ class _ConvBase(Layer):
                  in_channels=None):
         super().__init__()
         lname = type(self).__name__
-        self.out_channels = _positive_int(lname, "out_channels", out_channels)
-        self.in_channels = _positive_int(lname, "in_channels", in_channels, allow_none=True)
+        self.out_channels = utils.positive_int(out_channels, f"{lname}: out_channels")
+        self.in_channels = None if in_channels is None else utils.positive_int(in_channels,
+                                                                               f"{lname}: in_channels")
         self.kernel_size = FC._kernel_arg(lname, kernel_size)
         self.stride = FC._stride_arg(lname, stride)
         self.pad = FC._pad_arg(lname, pad)

@@ -7,6 +7,8 @@ PIL is imported only by the transforms that need it, inside the call.
 """
 import numpy as np
 
+from minigrad.utils import pair
+
 
 def _pil():
     """Import PIL.Image lazily, with a one-line hint when Pillow is missing."""
@@ -158,15 +160,19 @@ class Convert:
         raise ValueError(f"Convert: mode {self.mode!r} is not supported on arrays (use 'RGB', 'BGR' or 'L')")
 
 
-def _pair(size):
-    return (size, size) if np.isscalar(size) else tuple(size)
+def _size(name, size):
+    """A crop/resize size (an int, or a (W, H) pair) as two positive ints."""
+    w, h = pair(size, f"{name}: size")
+    if w < 1 or h < 1:
+        raise ValueError(f"{name}: size must be positive, got {size!r}")
+    return w, h
 
 
 class Resize:
     """Resize to `size` ((W, H) or an int), bilinear by default. NumPy (C, H, W) arrays go through PIL."""
 
     def __init__(self, size, mode=None):
-        self.size, self.mode = _pair(size), mode
+        self.size, self.mode = _size("Resize", size), mode
 
     def __call__(self, img):
         Image = _pil()
@@ -186,7 +192,7 @@ class CenterCrop:
     """Crop the centre `size` ((W, H) or an int) of a PIL image or a (..., H, W) array."""
 
     def __init__(self, size):
-        self.size = _pair(size)
+        self.size = _size("CenterCrop", size)
 
     def __call__(self, img):
         ow, oh = self.size

@@ -70,6 +70,15 @@ def pair(x, name="value"):
     raise TypeError(f"{name} must be an int or a pair of ints, got {x!r}")
 
 
+def positive_int(value, name="value"):
+    """`value` as a Python int >= 1: TypeError if it is not an int (bools excluded), ValueError if < 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a positive int, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
 def get_conv_outsize(input_size, kernel_size, stride, pad):
     """Output length of a convolution along one axis."""
     return (input_size + pad * 2 - kernel_size) // stride + 1

@@ -523,7 +523,7 @@ _W4 = np.zeros((4, 3, 3, 3), dtype=np.float32)
     (lambda: FC.pooling_simple(np.zeros((5, 5)), 2), r"pooling_simple: x must be a 4-D array"),
     (lambda: LC.Conv2d(4, 3)(np.zeros((3, 5, 5), dtype=np.float32)), r"Conv2d: x must be a 4-D array"),
     (lambda: LC.Conv2d(4, 3, in_channels=2)(_X4), r"conv2d: x has 3 channels but W expects 2"),
-    (lambda: LC.Conv2d(0, 3), r"Conv2d: out_channels must be positive"),
+    (lambda: LC.Conv2d(0, 3), r"Conv2d: out_channels must be a positive int"),
     (lambda: LC.Conv2d(4, 3, stride=0), r"Conv2d: stride must be positive"),
     (lambda: LC.MaxPool2D(2, pad=-1), r"MaxPool2D: pad must be non-negative"),
     (lambda: FC.Conv2DGradW(kernel_size=3)(_X4, np.zeros((2, 4, 3, 2))),
@@ -546,7 +546,7 @@ def test_bad_input_raises_value_error(call, message):
     (lambda: FC.im2col(_X4, "3"), r"im2col: kernel_size must be an int or a pair of ints"),
     (lambda: FC.col2im(np.zeros((32, 12)), (2, 3, 5, 5), 2, stride=0.5), r"col2im: stride must be an int"),
     (lambda: LC.Conv2d(4, 2.5), r"Conv2d: kernel_size must be an int or a pair of ints"),
-    (lambda: LC.Conv2d(4.0, 3), r"Conv2d: out_channels must be an int"),
+    (lambda: LC.Conv2d(4.0, 3), r"Conv2d: out_channels must be a positive int"),
     (lambda: LC.AveragePool2D((2, None)), r"AveragePool2D: kernel_size must be an int or a pair"),
 ])
 def test_bad_parameter_types_raise_type_error(call, message):

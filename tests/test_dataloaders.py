@@ -105,11 +105,12 @@ def test_unlabelled_dataset_gives_t_none():
     assert t is None and x.tolist() == [[1, 2], [3, 4]]
 
 
-@pytest.mark.parametrize("bad", [0, -1, 2.0, "4", None, True])
-def test_bad_batch_size(bad):
-    with pytest.raises(ValueError, match="batch_size"):
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-1, ValueError), (2.0, TypeError),
+                                        ("4", TypeError), (None, TypeError), (True, TypeError)])
+def test_bad_batch_size(bad, error):
+    with pytest.raises(error, match="DataLoader: batch_size must be a positive int"):
         DataLoader(Range(), bad)
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(error, match="SeqDataLoader: batch_size must be a positive int"):
         SeqDataLoader(Range(), bad)
 
 
