@@ -1,17 +1,19 @@
-from setuptools import setup, find_packages
+from pathlib import Path
+
+from setuptools import find_packages, setup
 
 setup(
     name="minigrad",
     version="0.1.0",
     description="A small, fast, correct define-by-run deep-learning framework on NumPy (CuPy on a GPU)",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["minigrad", "minigrad.*"]),
     package_data={"minigrad": ["data/*.npz"]},
     python_requires=">=3.9",
     install_requires=["numpy>=1.24", "graphviz"],
     extras_require={
-        "gpu": ["cupy"],
+        "gpu": ["cupy-cuda12x"],  # the prebuilt CuPy for CUDA 12; pick cupy-cudaXXx for another CUDA
         "test": ["pytest"],
         "bench": ["torch"],
     },

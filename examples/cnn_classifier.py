@@ -71,6 +71,9 @@ def main(argv=None):
         parser.error(f"--val-fraction must be between 0 and 1, got {args.val_fraction}")
     if args.limit is not None and args.limit < 10:
         parser.error(f"--limit must be at least 10, got {args.limit}")
+    for name in ("epochs", "batch_size"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     out_dir = os.path.dirname(os.path.abspath(args.out))
     if not args.no_plot:
         import_pyplot()  # fail before training, not after
@@ -84,6 +87,8 @@ def main(argv=None):
         order = order[:args.limit]
     n_val = max(1, int(round(len(order) * args.val_fraction)))
     val, train = order[:n_val], order[n_val:]
+    if len(train) < 2:
+        parser.error(f"--val-fraction {args.val_fraction} leaves {len(train)} training images")
     print(f"MNIST sample: {len(train)} train / {len(val)} validation / {len(x_test)} test images")
 
     clf = Scratch2dCNNClassifier(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)

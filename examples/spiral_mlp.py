@@ -22,6 +22,9 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    for name in ("epochs", "batch_size", "hidden"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
 
     np.random.seed(args.seed)
     train_set, test_set = Spiral(train=True), Spiral(train=False)

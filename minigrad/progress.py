@@ -34,7 +34,7 @@ def _format_time(seconds):
 
 
 def _is_interactive(file):
-    if os.environ.get("CI"):
+    if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
         return False
     isatty = getattr(file, "isatty", None)
     try:
