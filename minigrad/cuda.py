@@ -44,17 +44,26 @@ def is_cupy_array(x):
     return cupy is not None and isinstance(x, cupy.ndarray)
 
 
+def _unwrap(x):
+    """The array of a Variable; arrays (NumPy or CuPy, whose `.data` is a memory pointer) pass."""
+    if isinstance(x, np.ndarray) or is_cupy_array(x):
+        return x
+    return getattr(x, "data", x)
+
+
 def get_array_module(x):
     """Return `cupy` for CuPy arrays (or Variables holding them), else `numpy`."""
-    data = getattr(x, "data", x) if not isinstance(x, np.ndarray) else x
-    if is_cupy_array(data):
-        return sys.modules["cupy"]
+    if type(x) is np.ndarray:  # the common case, kept fast
+        return np
+    cupy = sys.modules.get("cupy")
+    if cupy is not None and isinstance(_unwrap(x), cupy.ndarray):
+        return cupy
     return np
 
 
 def as_numpy(x):
     """Return `x` (array, scalar or Variable) as a NumPy array on the host."""
-    data = getattr(x, "data", x) if not isinstance(x, np.ndarray) else x
+    data = _unwrap(x)
     if isinstance(data, np.ndarray):
         return data
     if is_cupy_array(data):
@@ -64,9 +73,9 @@ def as_numpy(x):
 
 def as_cupy(x):
     """Return `x` (array, scalar or Variable) as a CuPy array on the current GPU."""
-    data = getattr(x, "data", x) if not isinstance(x, np.ndarray) else x
+    data = _unwrap(x)
     cupy = _cupy()
-    if not _probe_gpu():
+    if not __getattr__("gpu_enable"):
         raise RuntimeError("minigrad: CuPy is installed but no CUDA GPU is available")
     return cupy.asarray(data)
 

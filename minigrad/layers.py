@@ -1,7 +1,9 @@
 """Layers: containers of Parameters and sub-Layers, with saving and loading of weights.
 
-A Layer registers every Parameter and Layer assigned to it as an attribute (also those held in a list
-or tuple), in definition order, so `params()` and saved files have a stable order.
+A Layer registers every Parameter and Layer assigned to it as an attribute, and every list or tuple
+(whose Parameters and Layers count, also those appended later), in definition order, so `params()`
+and saved files have a stable order.  An object reachable twice (`self.l0` and `self.layers[0]`) counts
+once, under its first name.
 """
 import os
 import weakref
@@ -13,10 +15,6 @@ from minigrad import cuda
 from minigrad import functions as F
 from minigrad.core import Parameter
 from minigrad.files import atomic_path
-
-
-def _holds_layer_items(value):
-    return isinstance(value, (list, tuple)) and any(isinstance(v, (Parameter, Layer)) for v in value)
 
 
 class Layer:
@@ -31,7 +29,7 @@ class Layer:
         if "_params" not in self.__dict__:
             object.__setattr__(self, "_params", [])
         registered = self._params
-        if isinstance(value, (Parameter, Layer)) or _holds_layer_items(value):
+        if isinstance(value, (Parameter, Layer, list, tuple)):
             if name not in registered:
                 registered.append(name)
         elif name in registered:
@@ -68,13 +66,23 @@ class Layer:
             else:
                 yield name, value
 
-    def params(self):
-        """Every Parameter of this layer and its sub-layers, in definition order."""
-        for _, obj in self.named_children():
+    def _named_params(self, prefix="", seen=None):
+        """(key, Parameter) of every Parameter below this layer, each once, in definition order."""
+        seen = set() if seen is None else seen
+        for name, obj in self.named_children():
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            key = prefix + "/" + name if prefix else name
             if isinstance(obj, Layer):
-                yield from obj.params()
+                yield from obj._named_params(key, seen)
             else:
-                yield obj
+                yield key, obj
+
+    def params(self):
+        """Every Parameter of this layer and its sub-layers, each once, in definition order."""
+        for _, param in self._named_params():
+            yield param
 
     def cleargrads(self):
         for param in self.params():
@@ -91,12 +99,8 @@ class Layer:
         return self
 
     def _flatten_params(self, params_dict, parent_key=""):
-        for name, obj in self.named_children():
-            key = parent_key + "/" + name if parent_key else name
-            if isinstance(obj, Layer):
-                obj._flatten_params(params_dict, key)
-            else:
-                params_dict[key] = obj
+        """Fill `params_dict` with key -> Parameter ('l1/W', 'layers/0/b' ...), as save_weights names them."""
+        params_dict.update(self._named_params(parent_key))
 
     def save_weights(self, path):
         """Write every initialised Parameter to an .npz file (host arrays; the model stays where it

@@ -46,7 +46,10 @@ class MLP(Model):
     def __init__(self, fc_output_sizes, activation=F.sigmoid):
         super().__init__()
         self.activation = activation
-        self.layers = [L.Linear(size) for size in fc_output_sizes]
+        layers = [L.Linear(size) for size in fc_output_sizes]
+        for i, layer in enumerate(layers):
+            setattr(self, f"l{i}", layer)  # DeZero's names: weights files hold l0/W, l0/b ...
+        self.layers = layers
 
     def forward(self, x):
         for layer in self.layers[:-1]:
@@ -88,28 +91,31 @@ class VGG16(Model):
 
     def __init__(self, pretrained=False, num_classes=1000):
         super().__init__()
-        convs = []
-        in_ch = 3
-        for out_ch, n in self.BLOCKS:
-            for _ in range(n):
-                convs.append(L.Conv2d(out_ch, kernel_size=3, stride=1, pad=1, in_channels=in_ch))
-                in_ch = out_ch
-        self.convs = convs
-        self.fc6 = L.Linear(4096)  # in_size 512*7*7 for 224x224 inputs, set on the first call
-        self.fc7 = L.Linear(4096, in_size=4096)
-        self.fc8 = L.Linear(num_classes, in_size=4096)
         if pretrained is True:
             raise ValueError("VGG16: pretrained=True needs weights, and minigrad downloads nothing: pass "
                              "the path of a local .npz weights file, e.g. VGG16(pretrained='vgg16.npz')")
+        in_ch = 3
+        for block, (out_ch, n) in enumerate(self.BLOCKS, 1):
+            for i in range(1, n + 1):  # DeZero's names: conv1_1 ... conv5_3
+                setattr(self, f"conv{block}_{i}",
+                        L.Conv2d(out_ch, kernel_size=3, stride=1, pad=1, in_channels=in_ch))
+                in_ch = out_ch
+        self.fc6 = L.Linear(4096)  # in_size 512*7*7 for 224x224 inputs, set on the first call
+        self.fc7 = L.Linear(4096, in_size=4096)
+        self.fc8 = L.Linear(num_classes, in_size=4096)
         if pretrained:
             self.load_weights(pretrained)
 
+    @property
+    def convs(self):
+        """The 13 convolution layers in order."""
+        return [getattr(self, f"conv{b}_{i}") for b, (_, n) in enumerate(self.BLOCKS, 1)
+                for i in range(1, n + 1)]
+
     def forward(self, x):
-        i = 0
-        for _, n in self.BLOCKS:
-            for _ in range(n):
-                x = F.relu(self.convs[i](x))
-                i += 1
+        for block, (_, n) in enumerate(self.BLOCKS, 1):
+            for i in range(1, n + 1):
+                x = F.relu(getattr(self, f"conv{block}_{i}")(x))
             x = F.pooling(x, 2, 2)
         x = F.flatten(x)
         x = F.dropout(F.relu(self.fc6(x)))

@@ -1,7 +1,7 @@
 """Step 53: saving and loading weights.
 
 Adds over step 52: persistence. model.save_weights(path) writes every
-Parameter, keyed by its place in the model ("layers/0/W" ...), into one
+Parameter, keyed by its place in the model ("l0/W" ...), into one
 compressed .npz file; a fresh model of the same architecture gets them back
 with load_weights(path) and then predicts exactly the same. A file that does
 not match the model is refused with a message naming the mismatch. Files go

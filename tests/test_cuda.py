@@ -44,8 +44,13 @@ class _FakeDevice:
 
 
 class _FakeGpuArray(np.ndarray):
-    """A host array posing as a CuPy array, to exercise the device checks without a GPU."""
+    """A host array posing as a CuPy array, to exercise the device checks without a GPU.  Like a CuPy
+    array, its `.data` is not an array (a CuPy array's is a memory pointer)."""
     device = _FakeDevice(0)
+
+    @property
+    def data(self):
+        return "<MemoryPointer>"
 
 
 @pytest.fixture
@@ -55,6 +60,13 @@ def fake_cupy(monkeypatch):
     module.__getattr__ = lambda name: getattr(np, name)  # array functions: NumPy's
     monkeypatch.setitem(sys.modules, "cupy", module)
     return module
+
+
+def test_gpu_arrays_are_not_mistaken_for_variables(fake_cupy):
+    g = np.ones(3).view(_FakeGpuArray)
+    assert cuda.get_array_module(g) is fake_cupy
+    assert cuda.get_array_module(Variable(g)) is fake_cupy
+    assert cuda.get_array_module(np.ones(3)) is np
 
 
 def test_mixing_devices_names_both(fake_cupy):

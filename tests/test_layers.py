@@ -80,17 +80,17 @@ def test_load_refuses_mismatch_and_leaves_model_untouched(tmp_path):
     small(x), big(x)
     small.save_weights(tmp_path / "small.npz")
     before = _snapshot(big)
-    with pytest.raises(ValueError, match=r"wrong shapes layers/0/W: file \(5, 3\), model \(5, 4\)"):
+    with pytest.raises(ValueError, match=r"wrong shapes l0/W: file \(5, 3\), model \(5, 4\)"):
         big.load_weights(tmp_path / "small.npz")
     assert all(np.array_equal(a, p.data) for a, p in zip(before, big.params()))
 
     three = MLP((3, 3, 2))
     three(x)
-    with pytest.raises(ValueError, match="missing keys layers/2/W, layers/2/b"):
+    with pytest.raises(ValueError, match="missing keys l2/W, l2/b"):
         three.load_weights(tmp_path / "small.npz")
     one = MLP((2,))
     one(x)
-    with pytest.raises(ValueError, match="unexpected keys layers/1/W, layers/1/b"):
+    with pytest.raises(ValueError, match="unexpected keys l1/W, l1/b"):
         one.load_weights(tmp_path / "small.npz")
 
 
@@ -161,3 +161,38 @@ def test_sequential_applies_in_order():
     expected = np.maximum(x @ a.W.data + a.b.data, 0) @ b.W.data + b.b.data
     np.testing.assert_allclose(model(x).data, expected, rtol=1e-6)
     assert len(list(model.params())) == 4
+
+
+def test_list_filled_after_assignment_is_registered():
+    class Appending(Model):
+        def __init__(self):
+            super().__init__()
+            self.layers = []
+            for size in (3, 2):
+                self.layers.append(L.Linear(size, in_size=2))
+
+    assert [p.shape for p in Appending().params()] == [(2, 3), (3,), (2, 2), (2,)]
+
+
+def test_layer_reachable_twice_is_counted_and_updated_once(tmp_path):
+    from minigrad import optimizers
+
+    class Twice(Model):
+        def __init__(self):
+            super().__init__()
+            self.l0 = L.Linear(1, in_size=1)
+            self.layers = [self.l0]
+
+        def forward(self, x):
+            return self.l0(x)
+
+    model = Twice()
+    assert len(list(model.params())) == 2
+    before = model.l0.W.data.copy()
+    model.cleargrads()
+    F.sum(model(np.ones((1, 1), np.float32))).backward()  # dW = 1
+    optimizers.SGD(lr=1.0).setup(model).update()
+    np.testing.assert_allclose(model.l0.W.data, before - 1.0)
+    model.save_weights(tmp_path / "w.npz")
+    with np.load(tmp_path / "w.npz") as npz:
+        assert sorted(npz.files) == ["l0/W", "l0/b"]
