@@ -48,10 +48,6 @@ def test_mode():
 # =============================================================================
 # Variable / Parameter
 # =============================================================================
-def _is_array(data):
-    return isinstance(data, np.ndarray) or cuda.is_cupy_array(data)
-
-
 class Variable:
     """A node of the graph: an array `data`, its gradient `grad` (a Variable) and its `creator`."""
     __slots__ = ("data", "name", "grad", "creator", "generation", "__weakref__")
@@ -132,8 +128,9 @@ class Variable:
                     outputs = (y,)
                     gxs = f.backward(y.grad)
                 else:
-                    outputs = [ref() for ref in refs]
-                    gxs = f.backward(*[None if y is None else y.grad for y in outputs])
+                    outputs = [ref() for ref in refs]  # an output not reached in this pass has no gradient
+                    gxs = f.backward(*[y.grad if y is not None and id(y) in fresh else None
+                                       for y in outputs])
                 if type(gxs) is not tuple:
                     gxs = (gxs,)
                 for x, gx in zip(f.inputs, gxs):
@@ -145,8 +142,8 @@ class Variable:
                             x.grad = x.grad + gx
                         elif create_graph:
                             x.grad = gx
-                        else:  # its own Variable: one gy may reach several leaves
-                            x.grad = Variable(gx.data)
+                        else:  # its own Variable (one gy may reach several leaves; the array is
+                            x.grad = Variable(gx.data)  # shared, so never change .data in place)
                     elif id(x) in fresh:
                         x.grad = x.grad + gx
                     else:
@@ -231,10 +228,11 @@ def as_variable(obj):
 
 
 def as_array(x, array_module=np, dtype=None):
-    """Turn a Python/NumPy scalar into a 0-d array (arrays pass through)."""
-    if isinstance(x, np.ndarray) and dtype is None:
+    """Turn a Python/NumPy scalar (or array) into an array of `array_module` (arrays of that module
+    pass through when no dtype is asked)."""
+    if isinstance(x, np.ndarray) and dtype is None and array_module is np:
         return x
-    if cuda.is_cupy_array(x):
+    if cuda.is_cupy_array(x) and dtype is None:
         return x
     return array_module.asarray(x, dtype=dtype)
 
@@ -263,7 +261,8 @@ def _as_operand(x, like):
     if isinstance(x, Variable):
         return x
     data = like.data
-    if isinstance(x, (int, float, complex, np.generic)) and not isinstance(x, bool):
+    if isinstance(x, (int, float, np.generic)) and not isinstance(x, bool) and \
+            np.asarray(x).dtype.kind in "biuf":  # a real scalar: adopt like's floating dtype
         dtype = data.dtype if data.dtype.kind in "fc" else None
         xp = np if isinstance(data, np.ndarray) else cuda.get_array_module(data)
         return Variable(xp.asarray(x, dtype=dtype))
@@ -320,7 +319,7 @@ class Function:
                 y.generation = generation + 1
             self.inputs = inputs
             self.outputs = tuple([weakref.ref(y) for y in outputs])
-        return outputs
+        return outputs if len(outputs) > 1 else outputs[0]
 
     def forward(self, *xs):
         raise NotImplementedError()
@@ -473,6 +472,8 @@ class Pow(Function):
     def backward(self, gy):
         x, = self.inputs
         c = self.c
+        if isinstance(c, (int, float, np.generic)) and c == 0:  # x ** 0 is constant (also at x = 0)
+            return Scale(0)(gy)
         return _sum_to(gy * (c * x ** (c - 1)), x.shape)
 
 
@@ -501,9 +502,29 @@ def pow(x, c):
     return Pow(as_array(c, cuda.get_array_module(x.data)))(x)
 
 
+class RPow(Function):
+    """c ** x for a constant base c (a scalar or an array broadcasting against x)."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        xp = cuda.get_array_module(x)
+        self.log_c = xp.log(self.c)
+        if np.ndim(self.c) == 0 and x.dtype.kind == "f":  # a scalar base keeps x's dtype
+            self.log_c = self.log_c.astype(x.dtype)
+        return self.c ** x
+
+    def backward(self, gy):
+        x, = self.inputs
+        y = self.outputs[0]()
+        return _sum_to(Scale(self.log_c)(gy * y), x.shape)
+
+
 def rpow(x, c):
     """c ** x for a constant base c."""
-    return PowVar()(_as_operand(c, x), x)
+    scalar = _scalar(c, x)
+    return RPow(scalar if scalar is not None else as_array(c, cuda.get_array_module(x.data)))(x)
 
 
 def matmul_operator(x, W):

@@ -4,6 +4,12 @@ import os
 import tempfile
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path in `path`'s directory (same extension); when the block ends without error
@@ -15,6 +21,7 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the mode open() would
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -13,8 +13,6 @@ def _constant(array):
     return Variable(array)
 
 
-
-
 # =============================================================================
 # Elementwise math
 # =============================================================================
@@ -56,7 +54,7 @@ class TanhGrad(Function):
     """gy * (1 - y^2), the gradient of tanh from its output y, as one differentiable step."""
 
     def forward(self, y, gy):
-        return gy * (1 - y * y)
+        return gy * (y.dtype.type(1) - y * y)
 
     def backward(self, ggx):
         y, gy = self.inputs
@@ -109,7 +107,8 @@ class Reshape(Function):
 
 
 def reshape(x, shape):
-    if x.shape == tuple(shape):
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if x.shape == shape:
         return as_variable(x)
     return Reshape(shape)(x)
 
@@ -238,9 +237,12 @@ class SumTo(Function):
 
 
 def sum_to(x, shape):
-    shape = tuple(shape)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     if x.shape == shape:
         return as_variable(x)
+    if len(shape) > x.ndim or any(s not in (1, xs) for s, xs in zip(shape[::-1], x.shape[::-1])):
+        raise ValueError(f"sum_to: x of shape {x.shape} cannot be summed to {shape} (it must broadcast "
+                         f"to x's shape)")
     return SumTo(shape)(x)
 
 
@@ -257,7 +259,7 @@ class BroadcastTo(Function):
 
 
 def broadcast_to(x, shape):
-    shape = tuple(shape)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     if x.shape == shape:
         return as_variable(x)
     return BroadcastTo(shape)(x)
@@ -349,7 +351,7 @@ def linear(x, W, b=None):
     if b is None:
         return Linear()(x, W)
     b = as_variable(b)
-    if b.shape not in ((W.shape[1],), (1, W.shape[1])):
+    if b.shape != (W.shape[1],) and not (b.shape == (1, W.shape[1]) and x.ndim >= 2):
         raise ValueError(f"linear: b of shape {b.shape} does not fit W of shape {W.shape}")
     return Linear()(x, W, b)
 
@@ -368,7 +370,8 @@ def linear_simple(x, W, b=None):
 class Sigmoid(Function):
     def forward(self, x):
         xp = cuda.get_array_module(x)
-        return xp.tanh(x * 0.5) * 0.5 + 0.5
+        half = x.dtype.type(0.5)  # not a Python float: NumPy 1.x would upcast a 0-d float32 x
+        return xp.tanh(x * half) * half + half
 
     def backward(self, gy):
         y = self.outputs[0]()
@@ -388,7 +391,7 @@ def sigmoid_simple(x):
 class ReLU(Function):
     def forward(self, x):
         self.mask = x > 0
-        return x * self.mask
+        return cuda.get_array_module(x).maximum(x, 0)
 
     def backward(self, gy):
         return Scale(self.mask)(gy)
@@ -475,9 +478,12 @@ class MeanSquaredError(Function):
 def mean_squared_error(x0, x1):
     x0, x1 = as_variable(x0), as_variable(x1)
     try:
-        np.broadcast_shapes(x0.shape, x1.shape)
+        shape = np.broadcast_shapes(x0.shape, x1.shape)
     except ValueError:
-        raise ValueError(f"mean_squared_error: shapes {x0.shape} and {x1.shape} do not broadcast") from None
+        shape = None
+    if shape not in (x0.shape, x1.shape):  # (N, 1) against (N,) would silently compare N x N pairs
+        raise ValueError(f"mean_squared_error: shapes {x0.shape} and {x1.shape} do not match (one may "
+                         "broadcast to the other, but not both to a larger shape)")
     return MeanSquaredError()(x0, x1)
 
 
@@ -499,13 +505,14 @@ class SoftmaxCrossEntropy(Function):
         n = x.shape[0]
         log_p = x - utils.logsumexp(x, axis=1)
         xp = cuda.get_array_module(x)
-        return -log_p[xp.arange(n), t.ravel()].sum() / x.dtype.type(n)
+        return -log_p[xp.arange(n), t].sum() / x.dtype.type(n)
 
     def backward(self, gy):
         x, t = self.inputs
-        n, num_classes = x.shape
+        n = x.shape[0]
         xp = cuda.get_array_module(t.data)
-        t_onehot = xp.eye(num_classes, dtype=x.dtype)[t.data]
+        t_onehot = xp.zeros(x.shape, dtype=x.dtype)
+        t_onehot[xp.arange(n), t.data] = 1
         return (softmax(x) - _constant(t_onehot)) * (gy / n)
 
 
@@ -586,7 +593,7 @@ def dropout(x, dropout_ratio=0.5):
     if not Config.train:
         return x
     xp = cuda.get_array_module(x)
-    keep = xp.random.rand(*x.shape) > dropout_ratio
+    keep = xp.random.random_sample(x.shape) > dropout_ratio
     mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - dropout_ratio))
     return Scale(mask)(x)
 
@@ -607,6 +614,8 @@ def batch_norm(x, gamma, beta, mean, var, decay=0.9, eps=2e-5):
     order (through the batch statistics too) are exact.
     """
     x, gamma, beta = as_variable(x), as_variable(gamma), as_variable(beta)
+    mean = mean.data if isinstance(mean, Variable) else mean  # running statistics: arrays, updated in place
+    var = var.data if isinstance(var, Variable) else var
     axes, param_shape = _channel_axes(x)
     if gamma.size != x.shape[1] or beta.size != x.shape[1]:
         raise ValueError(f"batch_norm: gamma/beta have {gamma.size}/{beta.size} elements but x has "
@@ -668,11 +677,11 @@ class Min(Max):
 
 
 def max(x, axis=None, keepdims=False):
-    return Max(axis, keepdims)(x)
+    return Max(tuple(axis) if isinstance(axis, list) else axis, keepdims)(x)
 
 
 def min(x, axis=None, keepdims=False):
-    return Min(axis, keepdims)(x)
+    return Min(tuple(axis) if isinstance(axis, list) else axis, keepdims)(x)
 
 
 class Clip(Function):
@@ -683,7 +692,9 @@ class Clip(Function):
     def forward(self, x):
         xp = cuda.get_array_module(x)
         self.mask = ((x >= self.x_min) & (x <= self.x_max)).astype(x.dtype)
-        return xp.clip(x, self.x_min, self.x_max)
+        lo, hi = (x.dtype.type(v) for v in (self.x_min, self.x_max)) if x.dtype.kind == "f" else (
+            self.x_min, self.x_max)
+        return xp.clip(x, lo, hi)
 
     def backward(self, gy):
         return Scale(self.mask)(gy)

@@ -265,7 +265,8 @@ class _ConvGeom:
                 gsrc[:, :, rows, cols] += gcol[:, :, k // KW, k % KW]
 
     def image(self, gsrc):
-        """The (N, C, H, W) image of a (gradient) source: padding and junk dropped, C-contiguous."""
+        """The (N, C, H, W) image of a (gradient) source, padding and junk dropped (a view of it when
+        there is nothing to drop, else a C-contiguous copy)."""
         xp = cuda.get_array_module(gsrc)
         N, C, H, W = self.x_shape
         (PH, PW), Hp, Wp = self.pad, self.Hp, self.Wp
@@ -447,6 +448,8 @@ def _avg_pool_forward(x, kernel, stride, pad):
     (KH, KW), (SH, SW), (PH, PW) = kernel, stride, pad
     N, C, H, W = x.shape
     OH, OW = (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
+    if x.dtype.kind != "f":  # sum integer images without overflow
+        x = x.astype(np.float64)
     xpad = _padded(x, PH, PW)
     y = None
     for _, rows, cols in _windows(KH, KW, SH, SW, OH, OW):
@@ -454,10 +457,8 @@ def _avg_pool_forward(x, kernel, stride, pad):
             y = xpad[:, :, rows, cols].copy()
         else:
             y += xpad[:, :, rows, cols]
-    if y.dtype.kind == "f":
-        y /= KH * KW
-        return y
-    return y / (KH * KW)
+    y /= KH * KW
+    return y
 
 
 def _avg_pool_backward(gy, in_shape, kernel, stride, pad):
@@ -742,7 +743,7 @@ class Pooling(Function):
             raise ValueError(f"pooling: pad {self.pad} must be smaller than kernel_size "
                              f"{self.kernel_size} (otherwise a window holds padding only)")
         _out_hw("pooling", x.shape[2], x.shape[3], self.kernel_size, self.stride, self.pad)
-        self.input_shape, self.dtype = x.shape, x.dtype
+        self.input_shape = x.shape
         y, self.indexes = _max_pool_forward(x, self.kernel_size, self.stride, self.pad)
         return y
 
@@ -763,7 +764,6 @@ class _RecordedPoolingMap(Function):
         self.stride = mpool2d.stride
         self.pad = mpool2d.pad
         self.input_shape = mpool2d.input_shape
-        self.dtype = mpool2d.dtype
         self.indexes = mpool2d.indexes
 
 

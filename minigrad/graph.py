@@ -10,7 +10,7 @@ def _dot_var(v, verbose=False):
         if v.name is not None:
             name += ": "
         name += f"{v.shape} {v.dtype}"
-    name = name.replace('"', '\\"')
+    name = name.replace("\\", "\\\\").replace('"', '\\"')
     return f'{id(v)} [label="{name}", color=orange, style=filled]\n'
 
 

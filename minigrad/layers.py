@@ -182,6 +182,7 @@ class Linear(Layer):
 class BatchNorm(Layer):
     """Batch normalisation over the channel axis of (N, C) or (N, C, H, W) inputs.  The running
     statistics avg_mean/avg_var are Parameters (so they are saved) that never receive a gradient."""
+    buffers = ("avg_mean", "avg_var")  # Parameters that are state, not trained (Model.summary)
 
     def __init__(self):
         super().__init__()

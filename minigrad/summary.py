@@ -52,10 +52,14 @@ def summary(model, input_shape, dtype=np.float32, print_fn=print):
     finally:
         Layer._call_hooks.remove(record)
 
+    _reset_states(model)  # the dry run must not leave a recurrent state of batch size 1 behind
+
     rows = [(names.get(id(layer), type(layer).__name__), type(layer).__name__, shape, count_params(layer))
             for layer, shape in calls]
     total = count_params(model)
-    trainable = total - sum(count_params_of_buffers(layer) for layer, _ in calls)
+    buffers = {id(p): p for layer, _ in calls for name in getattr(layer, "buffers", ())
+               for p in [getattr(layer, name)] if p.data is not None}
+    trainable = total - sum(p.data.size for p in buffers.values())
     header = ("Layer", "Type", "Output shape", "Params")
     table = [header] + [(n, t, str(s), f"{c:,}") for n, t, s, c in rows]
     widths = [max(len(r[i]) for r in table) for i in range(4)]
@@ -76,11 +80,9 @@ def summary(model, input_shape, dtype=np.float32, print_fn=print):
     return rows
 
 
-def count_params_of_buffers(layer):
-    """Parameters that never get a gradient (BatchNorm's running statistics)."""
-    total = 0
-    for name in ("avg_mean", "avg_var"):
-        p = getattr(layer, name, None)
-        if p is not None and getattr(p, "data", None) is not None:
-            total += p.data.size
-    return total
+def _reset_states(layer):
+    if hasattr(layer, "reset_state"):
+        layer.reset_state()
+    for _, obj in layer.named_children():
+        if isinstance(obj, Layer):
+            _reset_states(obj)

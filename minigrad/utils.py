@@ -101,10 +101,11 @@ def numerical_grad(f, x, *args, **kwargs):
     eps = 1e-4
     x = x.data if isinstance(x, Variable) else x
     xp = cuda.get_array_module(x)
-    grad = xp.zeros_like(x, dtype=np.float64 if x.dtype.kind != "f" else x.dtype)
-    flat_x = x.reshape(-1) if x.flags.c_contiguous else None
-    if flat_x is None:
-        raise ValueError("numerical_grad: x must be C-contiguous")
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    x = xp.ascontiguousarray(x)  # perturbed through a flat view (a copy when x is not contiguous)
+    grad = xp.zeros_like(x)
+    flat_x = x.reshape(-1)
     flat_g = grad.reshape(-1)
 
     def total(out):
@@ -149,7 +150,8 @@ def gradient_check(f, x, *args, rtol=1e-4, atol=1e-5, second_order=False, **kwar
             return a.astype(np.float64)
         return a
 
-    inputs = [to64(x)] + [to64(a) for a in args]
+    x = x.data if isinstance(x, Variable) else x
+    inputs = [x.astype(np.float64)] + [to64(a) for a in args]  # x is always checked, even if integer
     float_idx = [i for i, a in enumerate(inputs)
                  if hasattr(a, "dtype") and getattr(a, "dtype").kind == "f"]
 
