@@ -5,15 +5,12 @@ MNIST-like data come from the standard IDX files, looked up locally first (see `
 with MD5 checks otherwise; a bundled 5,000-digit MNIST sample works with no files and no network.
 """
 import gzip
-import hashlib
-import http.client
 import os
-import urllib.request
 import zlib
 
 import numpy as np
 
-from minigrad.files import atomic_path
+from minigrad import files
 from minigrad.transforms import Compose, Flatten, Normalize, ToFloat
 
 
@@ -176,41 +173,15 @@ def mnist_available(root=None, train=None):
     return all(find_data("mnist", s, root) for s in splits)
 
 
-def _fetch(url, path):
-    """Download `url` into the file `path` (network access isolated here so tests can replace it)."""
-    with urllib.request.urlopen(url, timeout=60) as r, open(path, "wb") as f:
-        while True:
-            chunk = r.read(1 << 20)
-            if not chunk:
-                break
-            f.write(chunk)
-
-
-def _md5(path):
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def download(name, fname, directory):
-    """Fetch `fname` of dataset `name` into `directory`, trying each mirror; keep it only if its MD5 matches.
-
-    The file is written atomically (files.atomic_path): a partial or corrupt download never sits under
-    the real name and is deleted. Returns the path; raises OSError.
-    """
+    """Fetch `fname` of dataset `name` into `directory`, trying each mirror; keep it only if its MD5
+    matches (files.download: atomic, a corrupt download is deleted). Returns the path; raises OSError."""
     created = not os.path.isdir(directory)
     final, errors = os.path.join(directory, fname), []
     for mirror in MIRRORS[name]:
         try:
-            with atomic_path(final) as tmp:
-                _fetch(mirror + fname, tmp)
-                got = _md5(tmp)
-                if got != _MD5[name][fname]:
-                    raise OSError(f"MD5 {got} != {_MD5[name][fname]} (file deleted)")
-            return final
-        except (OSError, http.client.HTTPException) as e:  # URLError, timeouts, cut-off responses, MD5
+            return files.download(mirror + fname, final, md5=_MD5[name][fname])
+        except OSError as e:  # URLError, timeouts, cut-off responses, a wrong MD5
             errors.append(f"{mirror}{fname}: {e!r}" if not str(e) else f"{mirror}{fname}: {e}")
     if created and os.path.isdir(directory) and not os.listdir(directory):
         os.rmdir(directory)  # leave no empty cache directory behind

@@ -487,6 +487,13 @@ def mean_squared_error(x0, x1):
     return MeanSquaredError()(x0, x1)
 
 
+def mean_squared_error_simple(x0, x1):
+    """mean_squared_error composed of sub, pow and sum, for teaching."""
+    x0, x1 = as_variable(x0), as_variable(x1)
+    diff = x0 - x1
+    return sum(diff ** 2) / len(diff)
+
+
 def _check_labels(name, x, t):
     if t.ndim != 1 or t.shape[0] != x.shape[0]:
         raise ValueError(f"{name}: t must be a 1-D array of {x.shape[0]} class labels for x of shape "

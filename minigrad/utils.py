@@ -1,8 +1,10 @@
 """DeZero-compatible helpers: array reductions used by Functions, convolution sizes, numerical
 gradients and gradient checking.  Graph drawing lives in minigrad.graph and is re-exported here."""
+import os
+
 import numpy as np
 
-from minigrad import cuda
+from minigrad import cuda, files
 from minigrad.graph import get_dot_graph, plot_dot_graph  # noqa: F401  (DeZero names)
 
 
@@ -214,3 +216,30 @@ def gradient_check(f, x, *args, rtol=1e-4, atol=1e-5, second_order=False, **kwar
             print(f"gradient_check (2nd order): input {i}: backprop\n{got}\nnumerical\n{cuda.as_numpy(num)}")
             ok = False
     return ok
+
+
+# =============================================================================
+# Downloads (DeZero's names)
+# =============================================================================
+cache_dir = os.path.join(os.path.expanduser("~"), ".minigrad")
+
+
+def show_progress(block_num, block_size, total_size):
+    """A `urllib.request.urlretrieve` report hook printing a one-line progress bar."""
+    done = min(block_num * block_size, total_size) if total_size > 0 else block_num * block_size
+    percent = 100.0 * done / total_size if total_size > 0 else 0.0
+    bar = "#" * int(percent / 100 * 30)
+    print(f"\r[{bar:<30}] {percent:5.1f}%", end="", flush=True)
+
+
+def get_file(url, file_name=None, md5=None):
+    """Download `url` into `cache_dir` (once) and return the local path.  The file is written
+    atomically; with `md5` a download whose checksum differs is deleted and an OSError raised, and a
+    cached copy is checked the same way."""
+    file_name = file_name or url[url.rfind("/") + 1:]
+    if not file_name:
+        raise ValueError(f"get_file: cannot name a file after {url!r}; pass file_name")
+    path = os.path.join(cache_dir, file_name)
+    if os.path.exists(path) and (md5 is None or files.md5sum(path) == md5):
+        return path
+    return files.download(url, path, md5=md5)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from minigrad import datasets as D
+from minigrad import files
 from minigrad.transforms import Normalize
 
 FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
@@ -21,7 +22,7 @@ def offline_and_isolated(tmp_path, monkeypatch):
 
     def no_network(url, path):
         raise urllib.error.URLError("network disabled in tests")
-    monkeypatch.setattr(D, "_fetch", no_network)
+    monkeypatch.setattr(files, "fetch", no_network)
 
 
 def idx_bytes(arr, magic=None):
@@ -215,7 +216,7 @@ def test_download_bad_checksum_is_deleted(tmp_path, monkeypatch):
     def bad_fetch(url, path):
         calls.append(url)
         open(path, "wb").write(b"not the real file")
-    monkeypatch.setattr(D, "_fetch", bad_fetch)
+    monkeypatch.setattr(files, "fetch", bad_fetch)
     d = tmp_path / "dl"
     with pytest.raises(D.DataNotFoundError, match="MD5") as e:
         D.MNIST(root=d)
@@ -232,12 +233,12 @@ def test_download_good_checksum_is_kept(tmp_path, monkeypatch):
     blobs = {FILES[0]: gzip.compress(idx_bytes(x)), FILES[1]: gzip.compress(idx_bytes(t))}
     md5 = dict(D._MD5["mnist"], **{k: hashlib.md5(v).hexdigest() for k, v in blobs.items()})
     monkeypatch.setitem(D._MD5, "mnist", md5)
-    monkeypatch.setattr(D, "_fetch", lambda url, path: open(path, "wb").write(blobs[url.rsplit("/", 1)[1]]))
+    monkeypatch.setattr(files, "fetch", lambda url, path: open(path, "wb").write(blobs[url.rsplit("/", 1)[1]]))
     monkeypatch.setenv("MINIGRAD_DATA", str(tmp_path / "env"))
     ds = D.MNIST(transform=None)
     np.testing.assert_array_equal(ds.data[:, 0], x)
     assert sorted(os.listdir(tmp_path / "env" / "mnist")) == sorted(blobs)
-    monkeypatch.setattr(D, "_fetch", None)  # second time: found locally, no download
+    monkeypatch.setattr(files, "fetch", None)  # second time: found locally, no download
     assert len(D.MNIST()) == 4
 
 
@@ -337,7 +338,7 @@ def test_downloads_of_two_datasets_under_one_root_do_not_mix(tmp_path, monkeypat
     def fetch(url, path):
         name = "fashion-mnist" if "fashion" in url else "mnist"
         open(path, "wb").write(blobs[name][url.rsplit("/", 1)[1]])
-    monkeypatch.setattr(D, "_fetch", fetch)
+    monkeypatch.setattr(files, "fetch", fetch)
     monkeypatch.setitem(D.SYSTEM_DIRS, "fashion-mnist", [])  # force the download
     assert D.MNIST(root=tmp_path, transform=None).data.max() == 0
     assert D.FashionMNIST(root=tmp_path, transform=None).data.min() == 255

@@ -181,3 +181,28 @@ def test_summary_counts_a_shared_batchnorm_once_and_resets_states():
     net.summary((4,), print_fn=lines.append)
     assert "Non-trainable params: 8" in lines  # avg_mean and avg_var of 4 channels, once
     assert net.rnn.h is None
+
+
+def test_get_file_downloads_once_and_checks_md5(tmp_path, monkeypatch):
+    import hashlib
+
+    from minigrad import files
+    calls = []
+
+    def fetch(url, path):
+        calls.append(url)
+        open(path, "wb").write(b"weights")
+    monkeypatch.setattr(files, "fetch", fetch)
+    monkeypatch.setattr(utils, "cache_dir", str(tmp_path))
+    good = hashlib.md5(b"weights").hexdigest()
+    path = utils.get_file("https://example.org/w/vgg.npz", md5=good)
+    assert path == str(tmp_path / "vgg.npz") and open(path, "rb").read() == b"weights"
+    assert utils.get_file("https://example.org/w/vgg.npz", md5=good) == path and len(calls) == 1
+    with pytest.raises(OSError, match="MD5"):
+        utils.get_file("https://example.org/w/other.npz", md5="0" * 32)
+    assert sorted(os.listdir(tmp_path)) == ["vgg.npz"]
+
+
+def test_mean_squared_error_simple_equals_the_fused_one():
+    a, b = np.arange(6.0).reshape(3, 2), np.ones((3, 2))
+    np.testing.assert_allclose(F.mean_squared_error_simple(a, b).data, F.mean_squared_error(a, b).data)
