@@ -351,6 +351,19 @@ class Scale(Function):
         return Scale(self.c)(gy)
 
 
+class DivConstant(Function):
+    """y = x / c for a constant scalar c (exactly NumPy's x / c, unlike x * (1 / c))."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x / self.c
+
+    def backward(self, gy):
+        return DivConstant(self.c)(gy)
+
+
 class AddConstant(Function):
     """y = x + c for a constant scalar c."""
 
@@ -453,6 +466,11 @@ class Div(Function):
 
 
 def div(x0, x1):
+    if isinstance(x1, Variable):
+        return Div()(x0, x1)
+    c = _scalar(x1, x0)
+    if c is not None:
+        return DivConstant(c)(x0)
     return Div()(x0, _as_operand(x1, x0))
 
 

@@ -78,30 +78,29 @@ class Deconv2d(_ConvBase):
         return FC.deconv2d(x, self.W, self.b, self.stride, self.pad)
 
 
-class MaxPool2D(Layer):
+class _Pool2D(Layer):
+    """A pooling layer: `pool(x, kernel_size, stride, pad)`, stride defaulting to kernel_size."""
+    pool = None
+
+    def __init__(self, kernel_size, stride=None, pad=0):
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = FC._kernel_arg(name, kernel_size)
+        self.stride = self.kernel_size if stride is None else FC._stride_arg(name, stride)
+        self.pad = FC._pad_arg(name, pad)
+
+    def forward(self, x):
+        return type(self).pool(x, self.kernel_size, self.stride, self.pad)
+
+
+class MaxPool2D(_Pool2D):
     """Max pooling; stride defaults to kernel_size (non-overlapping windows); padding is -inf."""
-
-    def __init__(self, kernel_size, stride=None, pad=0):
-        super().__init__()
-        self.kernel_size = FC._kernel_arg("MaxPool2D", kernel_size)
-        self.stride = self.kernel_size if stride is None else FC._stride_arg("MaxPool2D", stride)
-        self.pad = FC._pad_arg("MaxPool2D", pad)
-
-    def forward(self, x):
-        return FC.pooling(x, self.kernel_size, self.stride, self.pad)
+    pool = FC.pooling
 
 
-class AveragePool2D(Layer):
+class AveragePool2D(_Pool2D):
     """Average pooling; stride defaults to kernel_size; padding counts as zeros."""
-
-    def __init__(self, kernel_size, stride=None, pad=0):
-        super().__init__()
-        self.kernel_size = FC._kernel_arg("AveragePool2D", kernel_size)
-        self.stride = self.kernel_size if stride is None else FC._stride_arg("AveragePool2D", stride)
-        self.pad = FC._pad_arg("AveragePool2D", pad)
-
-    def forward(self, x):
-        return FC.average_pooling(x, self.kernel_size, self.stride, self.pad)
+    pool = FC.average_pooling
 
 
 class Flatten(Layer):

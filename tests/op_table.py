@@ -227,6 +227,7 @@ CORE_CASES = [
          reference=np.divide),
     dict(name="div_broadcast", fn=lambda a, b: a / b,
          make_inputs=_inputs(_away((3,)), _away((2, 3), gap=0.5)), reference=np.divide),
+    dict(name="div_scalar", fn=lambda a: a / 4.0, make_inputs=_normal((2, 3)), reference=lambda a: a / 4.0),
     dict(name="rdiv_scalar", fn=lambda a: 2.0 / a, make_inputs=_inputs(_away((2, 3), gap=0.5)),
          reference=lambda a: 2.0 / a),
     dict(name="neg", fn=lambda a: -a, make_inputs=_normal((2, 3)), reference=np.negative),
