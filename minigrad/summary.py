@@ -4,6 +4,7 @@ import numpy as np
 from minigrad import cuda
 from minigrad.core import Variable, no_grad, test_mode
 from minigrad.layers import Layer
+from minigrad.utils import positive_int
 
 
 def count_params(layer):
@@ -28,9 +29,10 @@ def summary(model, input_shape, dtype=np.float32, print_fn=print):
     """Run a zero batch of one sample through `model` and tabulate the layers that have no sub-layers
     (in call order): name, type, output shape (batch axis shown as 1), parameter count.  Returns the
     rows as (name, type, output shape, params) tuples."""
-    if isinstance(input_shape, int):
+    if isinstance(input_shape, (int, np.integer)):
         input_shape = (input_shape,)
-    input_shape = tuple(int(s) for s in input_shape)
+    input_shape = tuple(positive_int(s, f"summary: input_shape {input_shape!r}: each size")
+                        for s in input_shape)
     names = _layer_names(model)
     calls = []
 
