@@ -261,12 +261,10 @@ def _as_operand(x, like):
     if isinstance(x, Variable):
         return x
     data = like.data
-    if isinstance(x, (int, float, np.generic)) and not isinstance(x, bool) and \
-            np.asarray(x).dtype.kind in "biuf":  # a real scalar: adopt like's floating dtype
-        dtype = data.dtype if data.dtype.kind in "fc" else None
-        xp = np if isinstance(data, np.ndarray) else cuda.get_array_module(data)
-        return Variable(xp.asarray(x, dtype=dtype))
-    return Variable(as_array(x, cuda.get_array_module(data)))
+    xp = cuda.get_array_module(data)
+    if _scalar(x, like) is not None:  # a real scalar: adopt like's floating dtype
+        return Variable(xp.asarray(x, dtype=data.dtype if data.dtype.kind in "fc" else None))
+    return Variable(as_array(x, xp))
 
 
 # =============================================================================

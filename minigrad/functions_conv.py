@@ -730,6 +730,12 @@ def _pool_args(fname, kernel_size, stride, pad):
     return _kernel_arg(fname, kernel_size), _stride_arg(fname, stride), _pad_arg(fname, pad)
 
 
+def _check_max_pool_pad(fname, kernel, pad):
+    if pad[0] >= kernel[0] or pad[1] >= kernel[1]:
+        raise ValueError(f"{fname}: pad {pad} must be smaller than kernel_size {kernel} "
+                         "(otherwise a window holds padding only)")
+
+
 class Pooling(Function):
     """Max pooling (padding is -inf, so it never wins); remembers where each maximum came from."""
 
@@ -738,10 +744,7 @@ class Pooling(Function):
 
     def forward(self, x):
         _check_4d("pooling", "x", x)
-        (KH, KW), (PH, PW) = self.kernel_size, self.pad
-        if PH >= KH or PW >= KW:
-            raise ValueError(f"pooling: pad {self.pad} must be smaller than kernel_size "
-                             f"{self.kernel_size} (otherwise a window holds padding only)")
+        _check_max_pool_pad("pooling", self.kernel_size, self.pad)
         _out_hw("pooling", x.shape[2], x.shape[3], self.kernel_size, self.stride, self.pad)
         self.input_shape = x.shape
         y, self.indexes = _max_pool_forward(x, self.kernel_size, self.stride, self.pad)
@@ -814,8 +817,7 @@ def pooling_simple(x, kernel_size, stride=1, pad=0):
     kernel, stride, pad = _pool_args("pooling_simple", kernel_size, stride, pad)
     N, C, H, W = x.shape
     (KH, KW), (PH, PW) = kernel, pad
-    if PH >= KH or PW >= KW:
-        raise ValueError(f"pooling_simple: pad {pad} must be smaller than kernel_size {kernel}")
+    _check_max_pool_pad("pooling_simple", kernel, pad)
     OH, OW = _out_hw("pooling_simple", H, W, kernel, stride, pad)
     if PH or PW:
         x = _PadConstant(pad, _pool_fill(x.dtype))(x)
