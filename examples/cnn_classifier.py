@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from minigrad.classifier import Scratch2dCNNClassifier
+from minigrad.apps.classifier import Scratch2dCNNClassifier
 from minigrad.datasets import load_mnist_sample
 from minigrad.files import atomic_path
 

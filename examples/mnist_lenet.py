@@ -23,7 +23,7 @@ from minigrad import optimizers
 from minigrad.dataloaders import DataLoader
 from minigrad.datasets import MNIST, FashionMNIST, find_data, mnist_available
 from minigrad.models import LeNet
-from minigrad.progress import progress
+from minigrad.apps.progress import progress
 from minigrad.transforms import Compose, Normalize, ToFloat
 
 PROG = os.path.basename(__file__)

@@ -9,9 +9,10 @@ import math
 
 import numpy as np
 
+from minigrad import cuda
 from minigrad.datasets import Dataset
 from minigrad.transforms import _batchable
-from minigrad.utils import positive_int
+from minigrad.checks import positive_int
 
 
 class DataLoader:
@@ -51,7 +52,6 @@ class DataLoader:
         x, t = self._gather(self._batch_indices())
         self.iteration += 1
         if self.gpu:
-            from minigrad import cuda
             x = cuda.as_cupy(x)
             t = None if t is None else cuda.as_cupy(t)
         return x, t

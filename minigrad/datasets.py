@@ -144,9 +144,7 @@ def _candidate_dirs(name, root=None):
     """Where `name`'s files are looked for, in order: root (and root/name), $MINIGRAD_DATA/name,
     ~/.minigrad/name, then system dirs (Debian's dataset-fashion-mnist)."""
     dirs = [root, os.path.join(root, name)] if root else []
-    if os.environ.get("MINIGRAD_DATA"):
-        dirs.append(os.path.join(os.environ["MINIGRAD_DATA"], name))
-    dirs.append(os.path.join(os.path.expanduser("~"), ".minigrad", name))
+    dirs += [os.path.join(d, name) for d in files.cache_dirs()]
     return [os.fspath(d) for d in dirs] + SYSTEM_DIRS.get(name, [])
 
 
@@ -173,7 +171,7 @@ def mnist_available(root=None, train=None):
     return all(find_data("mnist", s, root) for s in splits)
 
 
-def download(name, fname, directory):
+def _download(name, fname, directory):
     """Fetch `fname` of dataset `name` into `directory`, trying each mirror; keep it only if its MD5
     matches (files.download: atomic, a corrupt download is deleted). Returns the path; raises OSError."""
     created = not os.path.isdir(directory)
@@ -208,10 +206,7 @@ def _howto(name, train, errors):
 def _download_dir(name, root=None):
     """Where downloads go: root/name, else $MINIGRAD_DATA/name, else ~/.minigrad/name (never a
     directory shared by two datasets, whose files have the same names)."""
-    if root:
-        return os.path.join(os.fspath(root), name)
-    base = os.environ.get("MINIGRAD_DATA") or os.path.join(os.path.expanduser("~"), ".minigrad")
-    return os.path.join(base, name)
+    return os.path.join(os.fspath(root), name) if root else files.cache_dir(name)
 
 
 def _load(name, train, root):
@@ -220,7 +215,7 @@ def _load(name, train, root):
     if paths is None:
         target = _download_dir(name, root)
         try:
-            paths = tuple(_local(target, f) or download(name, f, target) for f in _FILES[bool(train)])
+            paths = tuple(_local(target, f) or _download(name, f, target) for f in _FILES[bool(train)])
         except OSError as e:
             raise DataNotFoundError(_howto(name, train, e)) from None
     return load_idx_pair(*paths) + (paths[0],)

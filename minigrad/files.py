@@ -1,4 +1,5 @@
-"""Files: atomic writes (a file appears complete under its name, or not at all) and checked downloads."""
+"""Files: atomic writes (a file appears complete under its name, or not at all), the cache directory
+and checked downloads (`download`, the one function that fetches; `get_file` finds or fetches)."""
 import contextlib
 import hashlib
 import http.client
@@ -59,3 +60,36 @@ def download(url, path, md5=None):
     except http.client.HTTPException as e:  # a cut-off response
         raise OSError(f"{url}: {e!r}") from None
     return path
+
+
+def cache_dirs():
+    """The directories cached downloads are looked up in, in order: $MINIGRAD_DATA (when set), then
+    ~/.minigrad.  New downloads go to the first."""
+    dirs = [os.environ["MINIGRAD_DATA"]] if os.environ.get("MINIGRAD_DATA") else []
+    return dirs + [os.path.join(os.path.expanduser("~"), ".minigrad")]
+
+
+def cache_dir(*parts):
+    """The directory new downloads go to (the first of cache_dirs()), joined with `parts`."""
+    return os.path.join(cache_dirs()[0], *parts)
+
+
+def show_progress(block_num, block_size, total_size):
+    """A `urllib.request.urlretrieve` report hook printing a one-line progress bar."""
+    done = min(block_num * block_size, total_size) if total_size > 0 else block_num * block_size
+    percent = 100.0 * done / total_size if total_size > 0 else 0.0
+    bar = "#" * int(percent / 100 * 30)
+    print(f"\r[{bar:<30}] {percent:5.1f}%", end="", flush=True)
+
+
+def get_file(url, file_name=None, md5=None):
+    """The local path of `url` in the cache directory, downloaded once (DeZero's utils.get_file).  The
+    file is written atomically; with `md5` a download whose checksum differs is deleted and an OSError
+    raised, and a cached copy is checked the same way."""
+    file_name = file_name or url[url.rfind("/") + 1:]
+    if not file_name:
+        raise ValueError(f"get_file: cannot name a file after {url!r}; pass file_name")
+    path = cache_dir(file_name)
+    if os.path.exists(path) and (md5 is None or md5sum(path) == md5):
+        return path
+    return download(url, path, md5=md5)

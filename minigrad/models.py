@@ -3,7 +3,8 @@ import numpy as np
 
 from minigrad import functions as F
 from minigrad import layers as L
-from minigrad import utils
+from minigrad.graph import plot_dot_graph
+from minigrad.summary import count_params, summary
 
 
 class Model(L.Layer):
@@ -11,17 +12,15 @@ class Model(L.Layer):
 
     def plot(self, *inputs, to_file="model.png"):
         y = self.forward(*inputs)
-        return utils.plot_dot_graph(y, verbose=True, to_file=to_file)
+        return plot_dot_graph(y, verbose=True, to_file=to_file)
 
     def summary(self, input_shape, dtype=np.float32, print_fn=print):
         """Run one zero sample of `input_shape` (without the batch axis) through the model and print a
         table of its layers (name, type, output shape, parameters) with totals.  Returns the rows."""
-        from minigrad.summary import summary
         return summary(self, input_shape, dtype=dtype, print_fn=print_fn)
 
     def count_params(self):
         """Number of scalar parameters (initialised ones)."""
-        from minigrad.summary import count_params
         return count_params(self)
 
 

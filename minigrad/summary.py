@@ -4,7 +4,7 @@ import numpy as np
 from minigrad import cuda
 from minigrad.core import Variable, no_grad, test_mode
 from minigrad.layers import Layer
-from minigrad.utils import positive_int
+from minigrad.checks import positive_int
 
 
 def count_params(layer):

@@ -7,7 +7,7 @@ PIL is imported only by the transforms that need it, inside the call.
 """
 import numpy as np
 
-from minigrad.utils import pair
+from minigrad.checks import pair
 
 
 def _pil():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from minigrad import layers as L
-from minigrad.classifier import NotFittedError, Scratch2dCNNClassifier
+from minigrad.apps.classifier import NotFittedError, Scratch2dCNNClassifier
 from minigrad.datasets import load_mnist_sample
 from minigrad.models import Sequential
 

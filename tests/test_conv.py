@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 import minigrad.functions as F
+import minigrad.functions.conv
 import minigrad.functions_conv as FC
-import minigrad.layers_conv as LC
+import minigrad.layers as LC
+import minigrad.kernels.conv as K
 from minigrad import utils
 from minigrad.core import Function, Variable, no_grad
 from tests.op_table_conv import (CONV_CASES, ref_avg_pool, ref_conv2d, ref_conv2d_grad_w, ref_deconv2d,
@@ -59,8 +61,8 @@ def test_every_conv_function_has_a_row(monkeypatch):
     monkeypatch.setattr(Function, "__call__", recording_call)
     for case in CONV_CASES:
         _grad_dot(case, make_inputs(case), create_graph=True)
-    expected = {obj for _, obj in inspect.getmembers(FC, inspect.isclass)
-                if issubclass(obj, Function) and obj is not Function and obj.__module__ == FC.__name__
+    expected = {obj for _, obj in inspect.getmembers(minigrad.functions.conv, inspect.isclass)
+                if issubclass(obj, Function) and obj is not Function and obj.__module__ == "minigrad.functions.conv"
                 and not obj.__subclasses__()}  # abstract bases are covered by their subclasses
     missing = sorted(cls.__name__ for cls in expected - used)
     assert not missing, f"Functions with no row in the conv op table: {missing}"
@@ -178,8 +180,8 @@ def test_chunked_batches_give_the_same_result(monkeypatch, stride, pad, oc):
     x, W, b = rng.standard_normal((7, 3, 6, 7)), rng.standard_normal((oc, 3, 3, 3)), rng.standard_normal(oc)
     gy = None
     results = []
-    for chunk_bytes in (FC._CHUNK_BYTES, 1, 3 * 3 * 3 * 8 * 6 * 9 * 2 + 1):
-        monkeypatch.setattr(FC, "_CHUNK_BYTES", chunk_bytes)
+    for chunk_bytes in (K.CPU_CHUNK_BYTES, 1, 3 * 3 * 3 * 8 * 6 * 9 * 2 + 1):
+        monkeypatch.setattr(K, "CPU_CHUNK_BYTES", chunk_bytes)
         xv, Wv, bv = Variable(x), Variable(W), Variable(b)
         y = FC.conv2d(xv, Wv, bv, stride, pad)
         gy = rng.standard_normal(y.shape) if gy is None else gy

@@ -193,7 +193,7 @@ def test_get_file_downloads_once_and_checks_md5(tmp_path, monkeypatch):
         calls.append(url)
         open(path, "wb").write(b"weights")
     monkeypatch.setattr(files, "fetch", fetch)
-    monkeypatch.setattr(utils, "cache_dir", str(tmp_path))
+    monkeypatch.setenv("MINIGRAD_DATA", str(tmp_path))
     good = hashlib.md5(b"weights").hexdigest()
     path = utils.get_file("https://example.org/w/vgg.npz", md5=good)
     assert path == str(tmp_path / "vgg.npz") and open(path, "rb").read() == b"weights"

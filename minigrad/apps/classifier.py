@@ -16,8 +16,9 @@ from minigrad import cuda
 from minigrad import functions as F
 from minigrad import optimizers
 from minigrad.core import no_grad, test_mode
+from minigrad.checks import positive_int
 from minigrad.layers import Layer
-from minigrad.utils import positive_int
+from minigrad.models import LeNet
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -51,7 +52,6 @@ class _seeded:
 
 
 def _default_network(num_classes):
-    from minigrad.models import LeNet
     return LeNet(num_classes=num_classes)
 
 

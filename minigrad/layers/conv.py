@@ -1,17 +1,16 @@
 """Convolution and pooling layers: Conv2d, Deconv2d, MaxPool2D, AveragePool2D, Flatten.
 
 They follow DeZero's signatures (`Conv2d(out_channels, kernel_size, stride=1, pad=0, nobias=False,
-dtype=np.float32, in_channels=None)`); minigrad.layers re-exports them.  Weights are float32 by default
+dtype=np.float32, in_channels=None)`).  Weights are float32 by default
 and use He initialisation (normal with std sqrt(2 / fan_in)), suited to ReLU networks.  When
 in_channels is None the weight is created on the first call, on the input's device.
 """
 import numpy as np
 
-from minigrad import cuda, utils
-from minigrad import functions as F
-from minigrad import functions_conv as FC
+from minigrad import checks, cuda
 from minigrad.core import Parameter
-from minigrad.layers import Layer
+from minigrad.functions import average_pooling, conv2d, deconv2d, pooling, reshape
+from minigrad.layers.base import Layer
 
 
 class _ConvBase(Layer):
@@ -22,12 +21,12 @@ class _ConvBase(Layer):
                  in_channels=None):
         super().__init__()
         lname = type(self).__name__
-        self.out_channels = utils.positive_int(out_channels, f"{lname}: out_channels")
-        self.in_channels = None if in_channels is None else utils.positive_int(in_channels,
+        self.out_channels = checks.positive_int(out_channels, f"{lname}: out_channels")
+        self.in_channels = None if in_channels is None else checks.positive_int(in_channels,
                                                                                f"{lname}: in_channels")
-        self.kernel_size = FC._kernel_arg(lname, kernel_size)
-        self.stride = FC._stride_arg(lname, stride)
-        self.pad = FC._pad_arg(lname, pad)
+        self.kernel_size = checks.kernel_arg(lname, kernel_size)
+        self.stride = checks.stride_arg(lname, stride)
+        self.pad = checks.pad_arg(lname, pad)
         self.dtype = np.dtype(dtype)
         self.W = Parameter(None, name="W")
         if self.in_channels is not None:
@@ -63,7 +62,7 @@ class Conv2d(_ConvBase):
 
     def forward(self, x):
         self._lazy_init(x)
-        return FC.conv2d(x, self.W, self.b, self.stride, self.pad)
+        return conv2d(x, self.W, self.b, self.stride, self.pad)
 
 
 class Deconv2d(_ConvBase):
@@ -75,7 +74,7 @@ class Deconv2d(_ConvBase):
 
     def forward(self, x):
         self._lazy_init(x)
-        return FC.deconv2d(x, self.W, self.b, self.stride, self.pad)
+        return deconv2d(x, self.W, self.b, self.stride, self.pad)
 
 
 class _Pool2D(Layer):
@@ -85,9 +84,9 @@ class _Pool2D(Layer):
     def __init__(self, kernel_size, stride=None, pad=0):
         super().__init__()
         name = type(self).__name__
-        self.kernel_size = FC._kernel_arg(name, kernel_size)
-        self.stride = self.kernel_size if stride is None else FC._stride_arg(name, stride)
-        self.pad = FC._pad_arg(name, pad)
+        self.kernel_size = checks.kernel_arg(name, kernel_size)
+        self.stride = self.kernel_size if stride is None else checks.stride_arg(name, stride)
+        self.pad = checks.pad_arg(name, pad)
 
     def forward(self, x):
         return type(self).pool(x, self.kernel_size, self.stride, self.pad)
@@ -95,12 +94,12 @@ class _Pool2D(Layer):
 
 class MaxPool2D(_Pool2D):
     """Max pooling; stride defaults to kernel_size (non-overlapping windows); padding is -inf."""
-    pool = FC.pooling
+    pool = pooling
 
 
 class AveragePool2D(_Pool2D):
     """Average pooling; stride defaults to kernel_size; padding counts as zeros."""
-    pool = FC.average_pooling
+    pool = average_pooling
 
 
 class Flatten(Layer):
@@ -110,7 +109,5 @@ class Flatten(Layer):
         shape = getattr(x, "shape", ())
         if len(shape) < 1:
             raise ValueError(f"Flatten: x must have a batch axis, got shape {tuple(shape)}")
-        return F.reshape(x, (shape[0], -1))
+        return reshape(x, (shape[0], -1))
 
-
-__all__ = ["Conv2d", "Deconv2d", "MaxPool2D", "AveragePool2D", "Flatten"]

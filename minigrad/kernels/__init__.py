@@ -1,0 +1,5 @@
+"""Raw array kernels: NumPy/CuPy code that Functions call in their forward passes.
+
+Nothing here knows Variables or the graph, and nothing checks arguments (the Functions' public
+wrappers do): reduction helpers (`reduction`) and the convolution/pooling engine (`conv`).
+"""

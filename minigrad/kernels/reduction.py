@@ -1,0 +1,50 @@
+"""Array helpers for sums, broadcasting and maxima (DeZero's utils names)."""
+import numpy as np
+
+from minigrad import cuda
+
+
+def sum_to(x, shape):
+    """Sum array `x` down to `shape` (the inverse of broadcasting)."""
+    ndim = len(shape)
+    lead = x.ndim - ndim
+    lead_axis = tuple(range(lead))
+    axis = tuple(i + lead for i, sx in enumerate(shape) if sx == 1 and x.shape[i + lead] != 1)
+    y = x.sum(lead_axis + axis, keepdims=True)
+    if lead > 0:
+        y = y.squeeze(lead_axis)
+    return y
+
+
+def reshape_sum_backward(gy, x_shape, axis, keepdims):
+    """Reshape the gradient of `sum(x, axis, keepdims)` so that it broadcasts against x."""
+    ndim = len(x_shape)
+    if not (ndim == 0 or axis is None or keepdims):
+        axes = (axis,) if np.isscalar(axis) else axis
+        actual = sorted(a if a >= 0 else a + ndim for a in axes)
+        shape = list(gy.shape)
+        for a in actual:
+            shape.insert(a, 1)
+        return gy.reshape(tuple(shape))
+    if axis is None and not keepdims and ndim > 0:
+        return gy.reshape((1,) * ndim)
+    return gy
+
+
+def logsumexp(x, axis=1):
+    """log(sum(exp(x), axis, keepdims=True)), computed stably."""
+    xp = cuda.get_array_module(x)
+    m = x.max(axis=axis, keepdims=True)
+    y = xp.exp(x - m)
+    s = y.sum(axis=axis, keepdims=True)
+    return m + xp.log(s)
+
+
+def max_backward_shape(x, axis):
+    """The shape of max(x, axis) with the reduced axes kept as 1."""
+    if axis is None:
+        axis = range(x.ndim)
+    elif isinstance(axis, int):
+        axis = (axis,)
+    axis = [a % x.ndim for a in axis]
+    return [s if i not in axis else 1 for i, s in enumerate(x.shape)]
