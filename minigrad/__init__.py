@@ -13,3 +13,6 @@ from minigrad import (cuda, dataloaders, datasets, functions, functions_conv, la
                       optimizers, transforms, utils)
 
 __version__ = "0.1.0"
+# The book switches DeZero from its simple core to the full one at step 32; minigrad always uses the full
+# core.  minigrad.core_simple is there to read, and for steps 23-29.
+is_simple_core = False
