@@ -1,7 +1,8 @@
 """Step 24: gradients of the optimisation test functions.
 
-Adds over step 23: the package's operators are enough to write real formulas
-as ordinary Python. Three classic test functions, differentiated at (1, 1):
+Adds over step 23: the simple core's operators are enough to write real
+formulas as ordinary Python. Three classic test functions, differentiated at
+(1, 1):
   sphere          z = x^2 + y^2
   Matyas          z = 0.26 (x^2 + y^2) - 0.48 x y
   Goldstein-Price z = [1 + (x+y+1)^2 (19 - 14x + 3x^2 - 14y + 6xy + 3y^2)]
@@ -9,7 +10,7 @@ as ordinary Python. Three classic test functions, differentiated at (1, 1):
 """
 import numpy as np
 
-from minigrad import Variable
+from minigrad.core_simple import Variable
 
 
 def sphere(x, y):
@@ -30,5 +31,5 @@ for name, f in [("sphere", sphere), ("matyas", matyas), ("goldstein", goldstein)
     x, y = Variable(np.array(1.0)), Variable(np.array(1.0))
     z = f(x, y)
     z.backward()
-    print(f"{name:<10} at (1, 1): z = {float(z.data):g}  dz/dx = {float(x.grad.data):.6g}  "
-          f"dz/dy = {float(y.grad.data):.6g}")
+    print(f"{name:<10} at (1, 1): z = {float(z.data):g}  dz/dx = {float(x.grad):.6g}  "
+          f"dz/dy = {float(y.grad):.6g}")

@@ -5,7 +5,8 @@ text description (the DOT language) into a picture: nodes with attributes
 (`label`, `color`, `shape`), edges written `a -> b`. A computational graph is
 a DOT graph with Variables as orange ellipses and Functions as blue boxes.
 Here we write one small graph by hand, then let minigrad.utils.get_dot_graph
-write the DOT text of a real graph. Files go to the current directory; the
+write the DOT text of a real graph (it only reads the links of step 23's
+simple core: creator, inputs, outputs). Files go to the current directory; the
 PNGs only when `dot` is installed.
 """
 import re
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from minigrad import Variable
+from minigrad.core_simple import Variable
 from minigrad.utils import get_dot_graph
 
 hand_written = """digraph g {

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from minigrad import Variable
+from minigrad.core_simple import Variable
 from minigrad.utils import get_dot_graph, plot_dot_graph
 
 

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from minigrad import Variable
+from minigrad.core_simple import Variable
 
 QUICK = os.environ.get("MINIGRAD_QUICK") == "1"
 
@@ -34,5 +34,5 @@ for i in range(iters + 1):
     x0.cleargrad()
     x1.cleargrad()
     y.backward()
-    x0.data -= lr * x0.grad.data
-    x1.data -= lr * x1.grad.data
+    x0.data -= lr * x0.grad
+    x1.data -= lr * x1.grad

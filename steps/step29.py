@@ -9,7 +9,7 @@ hundreds).
 """
 import numpy as np
 
-from minigrad import Variable
+from minigrad.core_simple import Variable
 
 
 def f(x):
@@ -26,4 +26,4 @@ for i in range(10):
     y = f(x)
     x.cleargrad()
     y.backward()
-    x.data -= x.grad.data / gx2(x.data)
+    x.data -= x.grad / gx2(x.data)

@@ -1,11 +1,12 @@
 """Step 30: double backprop (1): what a gradient is made of.
 
-Adds over step 29: a look inside backward, preparing higher derivatives. In
-minigrad a gradient is not a bare array but a Variable, and
-Function.backward receives and returns Variables. So the computation of a
-gradient is made of the same Variables and Functions as any forward
-computation, and could be recorded as a graph like any other. A Function
-written here prints what its backward receives.
+Adds over step 29: a look inside backward, preparing higher derivatives.
+Steps 23-29 used the simple core, whose gradients are bare ndarrays; from here
+on the steps use minigrad's full core (minigrad.Variable), where a gradient is
+a Variable and Function.backward receives and returns Variables. So the
+computation of a gradient is made of the same Variables and Functions as any
+forward computation, and could be recorded as a graph like any other. A
+Function written here prints what its backward receives.
 """
 import numpy as np
 
