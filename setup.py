@@ -14,7 +14,7 @@ setup(
     install_requires=["numpy>=1.24", "graphviz"],
     extras_require={
         "gpu": ["cupy-cuda12x"],  # the prebuilt CuPy for CUDA 12; pick cupy-cudaXXx for another CUDA
-        "test": ["pytest"],
+        "test": ["pytest", "import-linter"],
         "bench": ["torch"],
     },
 )
