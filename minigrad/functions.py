@@ -715,4 +715,6 @@ def clip(x, x_min, x_max):
 # The convolution family (DeZero exposes it from functions too)
 # =============================================================================
 from minigrad.functions_conv import (average_pooling, col2im, conv2d, conv2d_simple,  # noqa: E402,F401
-                                     deconv2d, im2col, pooling, pooling_simple)
+                                     deconv2d, im2col, pooling, pooling_simple,
+                                     AveragePooling, AveragePooling2DGrad, Col2im, Conv2d, Conv2DGradW,
+                                     Deconv2d, Im2col, Pooling, Pooling2DGrad, Pooling2DWithIndexes)
