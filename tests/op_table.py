@@ -1,38 +1,27 @@
-"""The op table: every differentiable Function of minigrad, with input generators and NumPy references,
-and the one harness that checks each row.
+"""The op table: every differentiable Function of minigrad, with input generators and NumPy references.
+The checks themselves are minigrad.testing's (tests/test_op_table.py runs every property on every row).
 
 A row is a plain dict:
 
-    dict(name=str,                         # unique, used as the pytest id
+    dict(name=str,                         # unique, used as the pytest id and the failure message
          fn=callable(*inputs) -> Variable, # float inputs arrive as Variables, integer arrays as-is
          make_inputs=callable(rng) -> list of arrays,   # float64 for differentiable inputs
          reference=callable(*arrays) -> np.ndarray or None,   # plain NumPy forward
          second_order=True,                # False needs a comment in the row saying why
-         rtol=..., atol=...)               # optional, for the gradient checks
+         rtol=..., atol=...)               # optional, for the first-order check (second order: 10x)
 
-The harness (used by tests/test_op_table.py, one test function per property):
-
-    check_forward       float64 forward equals the NumPy reference; the inputs are not modified
-    check_first_order   gradients of every float input against central differences (float64)
-    check_second_order  gradients of <grad, v> for every float input against central differences
-    check_dtype         float32 inputs give a float32 output and float32 gradients (1st and 2nd order)
-    check_repeat        backward from a fresh graph, and backward again through the same graph,
-                        give the same gradient
-
-The scalar that is differentiated is sum(y * w) for a fixed random w (so the gradient of softmax,
-whose plain sum is constant, is not trivially zero); the second-order scalar is sum_i <g_i, v_i>.
+The glue at the end turns a row into the arguments of minigrad.testing's checks: `make_inputs(case)`,
+`options(case)` (seed and name) and `tolerances(case)`.
 """
 import zlib
 
 import numpy as np
-import pytest
 
 import minigrad.functions as F
-from minigrad.core import Variable, using_config
+from minigrad.core import using_config
 
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 1e-6
-EPS = 1e-5  # central-difference step (float64)
 
 
 # =============================================================================
@@ -451,209 +440,21 @@ ALL_CASES = CORE_CASES + CONV_CASES
 
 
 # =============================================================================
-# The harness
+# Glue to minigrad.testing
 # =============================================================================
-def _seed(case, salt=0):
-    return zlib.crc32(case["name"].encode()) + salt
-
-
 def make_inputs(case, dtype=np.float64):
     """The row's inputs, float arrays cast to `dtype` (C-contiguous copies); other arrays unchanged."""
-    arrays = [np.asarray(a) for a in case["make_inputs"](np.random.default_rng(_seed(case)))]
+    rng = np.random.default_rng(zlib.crc32(case["name"].encode()))
+    arrays = [np.asarray(a) for a in case["make_inputs"](rng)]
     return [np.array(a, dtype=dtype, order="C") if a.dtype.kind == "f" else a for a in arrays]
 
 
-def _float_idx(arrays):
-    return [i for i, a in enumerate(arrays) if a.dtype.kind == "f"]
+def options(case):
+    """The seed of the row's random weights and the name its failures carry."""
+    return dict(seed=zlib.crc32(case["name"].encode()), name=case["name"])
 
 
-def _wrap(arrays):
-    return [Variable(a) if a.dtype.kind == "f" else a for a in arrays]
-
-
-def _call(case, vs):
-    y = case["fn"](*vs)
-    assert isinstance(y, Variable), f"{case['name']}: fn must return a Variable, got {type(y).__name__}"
-    return y
-
-
-def _weights(case, shape, salt):
-    return np.random.default_rng(_seed(case, salt)).standard_normal(shape)
-
-
-def _tol(case):
-    return dict(rtol=case.get("rtol", DEFAULT_RTOL), atol=case.get("atol", DEFAULT_ATOL))
-
-
-def _grad_array(v, like):
-    return np.zeros_like(like) if v.grad is None else v.grad.data
-
-
-def _first_order(case, arrays, create_graph=False):
-    """Backprop sum(y * w): returns (variables, y, [grad arrays of the float inputs])."""
-    vs = _wrap(arrays)
-    y = _call(case, vs)
-    w = _weights(case, y.shape, 1).astype(y.dtype)
-    y.grad = Variable(w)
-    y.backward(create_graph=create_graph)
-    grads = [_grad_array(vs[i], arrays[i]) for i in _float_idx(arrays)]
-    return vs, y, grads
-
-
-def _grad_dot(case, arrays, create_graph):
-    """s = sum_i <g_i, v_i> where g_i is the backprop gradient of sum(y * w) for float input i.
-    Returns (variables, s) with s None when no input got a gradient."""
-    vs, _, _ = _first_order(case, arrays, create_graph=create_graph)
-    s = None
-    for i in _float_idx(arrays):
-        g = vs[i].grad
-        if g is None:
-            continue
-        v = _weights(case, arrays[i].shape, 100 + i).astype(arrays[i].dtype)
-        term = F.sum(g * Variable(v))
-        s = term if s is None else s + term
-    return vs, s
-
-
-def numerical_grad(scalar_fn, arrays, i, eps=EPS):
-    """Central differences of scalar_fn(arrays) with respect to arrays[i] (float64)."""
-    x = arrays[i]
-    flat = x.reshape(-1)
-    assert np.shares_memory(flat, x)
-    grad = np.zeros(x.size)
-    for k in range(x.size):
-        old = flat[k]
-        flat[k] = old + eps
-        hi = scalar_fn(arrays)
-        flat[k] = old - eps
-        lo = scalar_fn(arrays)
-        flat[k] = old
-        grad[k] = (hi - lo) / (2 * eps)
-    return grad.reshape(x.shape)
-
-
-def check_forward(case):
-    """Float64 forward equals the NumPy reference, and neither forward nor backward modifies the inputs."""
-    if case.get("reference") is None:
-        pytest.skip(f"{case['name']}: no NumPy reference")
-    arrays = make_inputs(case)
-    copies = [a.copy() for a in arrays]
-    vs = _wrap(arrays)
-    y = _call(case, vs)
-    expected = np.asarray(case["reference"](*copies))
-    assert isinstance(y.data, np.ndarray), f"{case['name']}: data is {type(y.data).__name__}"
-    assert y.dtype == np.float64, f"{case['name']}: float64 inputs gave {y.dtype}"
-    assert y.shape == expected.shape, f"{case['name']}: shape {y.shape} != reference {expected.shape}"
-    np.testing.assert_allclose(y.data, expected, rtol=1e-10, atol=1e-12, err_msg=case["name"])
-    y.backward()
-    for a, c in zip(arrays, copies):
-        np.testing.assert_array_equal(a, c, err_msg=f"{case['name']}: an input was modified")
-
-
-def check_first_order(case):
-    """Backprop gradient of sum(y * w) for every float input equals central differences (float64)."""
-    arrays = make_inputs(case)
-    _, y, grads = _first_order(case, arrays)
-    w = _weights(case, y.shape, 1)
-
-    def loss(arrs):
-        return float((_call(case, _wrap(arrs)).data * w).sum())
-
-    idx = _float_idx(arrays)
-    assert idx, f"{case['name']}: no float input to check"
-    for i, got in zip(idx, grads):
-        assert got.shape == arrays[i].shape, f"{case['name']}: grad of input {i} has shape {got.shape}"
-        assert got.dtype == np.float64
-        num = numerical_grad(loss, arrays, i)
-        np.testing.assert_allclose(got, num, **_tol(case), err_msg=f"{case['name']}: input {i}")
-
-
-def check_second_order(case):
-    """Gradient of s = sum_i <g_i, v_i> (g_i from backward(create_graph=True)) for every float input
-    equals central differences of s."""
-    if not case.get("second_order", True):
-        pytest.skip(f"{case['name']}: second order not checked (see the row's comment)")
-    arrays = make_inputs(case)
-    vs, s = _grad_dot(case, arrays, create_graph=True)
-    idx = _float_idx(arrays)
-    for i in idx:
-        vs[i].cleargrad()
-    if s is not None:
-        s.backward()
-
-    def s_value(arrs):
-        _, s2 = _grad_dot(case, arrs, create_graph=False)
-        return 0.0 if s2 is None else float(s2.data)
-
-    tol = _tol(case)
-    tol = dict(rtol=tol["rtol"] * 10, atol=tol["atol"] * 10)
-    for i in idx:
-        got = _grad_array(vs[i], arrays[i])
-        assert got.shape == arrays[i].shape
-        num = numerical_grad(s_value, arrays, i)
-        np.testing.assert_allclose(got, num, **tol, err_msg=f"{case['name']}: 2nd order, input {i}")
-
-
-def check_dtype(case):
-    """float32 inputs give a float32 output and float32 first- and second-order gradients, whose values
-    agree with the float64 ones."""
-    a32 = make_inputs(case, np.float32)
-    vs, y, grads = _first_order(case, a32, create_graph=case.get("second_order", True))
-    assert y.dtype == np.float32, f"{case['name']}: float32 inputs gave a {y.dtype} output"
-    _, y64, grads64 = _first_order(case, make_inputs(case))
-    np.testing.assert_allclose(y.data, y64.data, rtol=1e-4, atol=1e-4, err_msg=f"{case['name']}: forward")
-    idx = _float_idx(a32)
-    for i, g, g64 in zip(idx, grads, grads64):
-        assert g.dtype == np.float32, f"{case['name']}: gradient of input {i} is {g.dtype}"
-        np.testing.assert_allclose(g, g64, rtol=1e-3, atol=1e-3 * (1 + np.abs(g64).max()),
-                                   err_msg=f"{case['name']}: float32 gradient of input {i}")
-    if not case.get("second_order", True):
-        return
-    vs, s = _grad_dot(case, a32, create_graph=True)
-    if s is None:
-        return
-    assert s.dtype == np.float32, f"{case['name']}: <grad, v> is {s.dtype}"
-    for i in idx:
-        vs[i].cleargrad()
-    s.backward()
-    for i in idx:
-        if vs[i].grad is not None:
-            assert vs[i].grad.dtype == np.float32, \
-                f"{case['name']}: 2nd-order gradient of input {i} is {vs[i].grad.dtype}"
-
-
-def check_repeat(case):
-    """Backward from a fresh graph gives the same gradients; so does a second backward through the same
-    graph after cleargrad (and without cleargrad, leaf gradients accumulate to twice the value)."""
-    arrays = make_inputs(case)
-    _, _, g1 = _first_order(case, arrays)
-    vs, y, g2 = _first_order(case, arrays)
-    idx = _float_idx(arrays)
-    for i, a, b in zip(idx, g1, g2):
-        np.testing.assert_allclose(b, a, rtol=1e-12, atol=0, err_msg=f"{case['name']}: fresh graph, input {i}")
-    seed = y.grad.data.copy()
-    for i in idx:
-        vs[i].cleargrad()
-    y.grad = Variable(seed)
-    y.backward()
-    g3 = [_grad_array(vs[i], arrays[i]).copy() for i in idx]
-    for i, a, b in zip(idx, g1, g3):
-        np.testing.assert_allclose(b, a, rtol=1e-12, atol=0, err_msg=f"{case['name']}: same graph, input {i}")
-    if y.creator is None:  # fn returned an input unchanged: nothing to walk
-        return
-    y.grad = Variable(seed)
-    y.backward()
-    for i, a in zip(idx, g1):
-        got = _grad_array(vs[i], arrays[i])
-        np.testing.assert_allclose(got, 2 * a, rtol=1e-12, atol=1e-15,
-                                   err_msg=f"{case['name']}: accumulated, input {i}")
-
-
-def check_case(case):
-    """Every property of one row."""
-    if case.get("reference") is not None:
-        check_forward(case)
-    check_first_order(case)
-    check_second_order(case)
-    check_dtype(case)
-    check_repeat(case)
+def tolerances(case, order=1):
+    """rtol and atol of the row's gradient checks of the given order (second order: ten times looser)."""
+    scale = 10 if order == 2 else 1
+    return dict(rtol=scale * case.get("rtol", DEFAULT_RTOL), atol=scale * case.get("atol", DEFAULT_ATOL))

@@ -1,4 +1,5 @@
-"""Op-table rows for the convolution family (merged into tests/op_table.py's ALL_CASES).
+"""Op-table rows for the convolution family (merged into tests/op_table.py's ALL_CASES, checked by
+minigrad.testing in tests/test_op_table.py).
 
 Each row is a plain dict (the op table's format):
 
@@ -17,7 +18,7 @@ Sizes are small (N=2, C=2, 5x6 inputs) so the numerical gradients stay fast.
 """
 import numpy as np
 
-import minigrad.functions_conv as FC
+import minigrad.functions as F
 from minigrad.core import Variable
 
 
@@ -256,24 +257,24 @@ _X_FIXED = _distinct(_X)(np.random.default_rng(12345))
 
 
 def _fixed_max_pool(kernel, stride, pad):
-    f = FC.Pooling(kernel, stride, pad)
+    f = F.Pooling(kernel, stride, pad)
     f(Variable(_X_FIXED.copy()))
     return f
 
 
 def _pool_grad_fn(kernel, stride, pad):
-    return lambda gy: FC.Pooling2DGrad(_fixed_max_pool(kernel, stride, pad))(gy)
+    return lambda gy: F.Pooling2DGrad(_fixed_max_pool(kernel, stride, pad))(gy)
 
 
 def _pool_with_indexes_fn(kernel, stride, pad):
-    return lambda x: FC.Pooling2DWithIndexes(_fixed_max_pool(kernel, stride, pad))(x)
+    return lambda x: F.Pooling2DWithIndexes(_fixed_max_pool(kernel, stride, pad))(x)
 
 
 def _avg_pool_grad_fn(in_shape, kernel, stride, pad):
     def fn(gy):
-        f = FC.AveragePooling(kernel, stride, pad)
+        f = F.AveragePooling(kernel, stride, pad)
         f(Variable(np.zeros(in_shape)))
-        return FC.AveragePooling2DGrad(f)(gy)
+        return F.AveragePooling2DGrad(f)(gy)
     return fn
 
 
@@ -295,7 +296,7 @@ def _col_shape(kernel, stride, pad, to_matrix, shape=_X):
 def _conv_row(name, oc, kernel, stride, pad, bias=True, shape=_X, fn=None, reference=None):
     KH, KW = _p(kernel)
     shapes = [shape, (oc, shape[1], KH, KW)] + ([(oc,)] if bias else [])
-    fn = fn or FC.conv2d
+    fn = fn or F.conv2d
     reference = reference or ref_conv2d
     if bias:
         return dict(name=name, make_inputs=_normal(*shapes),
@@ -311,14 +312,14 @@ def _deconv_row(name, oc, kernel, stride, pad, bias=True, outsize=None, shape=(2
     shapes = [shape, (shape[1], oc, KH, KW)] + ([(oc,)] if bias else [])
     if bias:
         return dict(name=name, make_inputs=_normal(*shapes),
-                    fn=lambda x, W, b: FC.deconv2d(x, W, b, stride=stride, pad=pad, outsize=outsize),
+                    fn=lambda x, W, b: F.deconv2d(x, W, b, stride=stride, pad=pad, outsize=outsize),
                     reference=lambda x, W, b: ref_deconv2d(x, W, b, stride, pad, outsize))
     return dict(name=name, make_inputs=_normal(*shapes),
-                fn=lambda x, W: FC.deconv2d(x, W, stride=stride, pad=pad, outsize=outsize),
+                fn=lambda x, W: F.deconv2d(x, W, stride=stride, pad=pad, outsize=outsize),
                 reference=lambda x, W: ref_deconv2d(x, W, None, stride, pad, outsize))
 
 
-def _pool_row(name, kernel, stride, pad, make=None, fn=FC.pooling):
+def _pool_row(name, kernel, stride, pad, make=None, fn=F.pooling):
     return dict(name=name, make_inputs=_inputs(make or _distinct(_X)),
                 fn=lambda x: fn(x, kernel, stride, pad),
                 reference=lambda x: ref_max_pool(x, kernel, stride, pad))
@@ -326,26 +327,26 @@ def _pool_row(name, kernel, stride, pad, make=None, fn=FC.pooling):
 
 def _avg_row(name, kernel, stride, pad):
     return dict(name=name, make_inputs=_normal(_X),
-                fn=lambda x: FC.average_pooling(x, kernel, stride, pad),
+                fn=lambda x: F.average_pooling(x, kernel, stride, pad),
                 reference=lambda x: ref_avg_pool(x, kernel, stride, pad))
 
 
 def _im2col_row(name, kernel, stride, pad, to_matrix):
     return dict(name=name, make_inputs=_normal(_X),
-                fn=lambda x: FC.im2col(x, kernel, stride, pad, to_matrix),
+                fn=lambda x: F.im2col(x, kernel, stride, pad, to_matrix),
                 reference=lambda x: ref_im2col(x, kernel, stride, pad, to_matrix))
 
 
 def _col2im_row(name, kernel, stride, pad, to_matrix):
     return dict(name=name, make_inputs=_normal(_col_shape(kernel, stride, pad, to_matrix)),
-                fn=lambda c: FC.col2im(c, _X, kernel, stride, pad, to_matrix),
+                fn=lambda c: F.col2im(c, _X, kernel, stride, pad, to_matrix),
                 reference=lambda c: ref_col2im(c, _X, kernel, stride, pad, to_matrix))
 
 
 def _grad_w_row(name, kernel, stride, pad, oc=3):
     out = _pool_out_shape(kernel, stride, pad)
     return dict(name=name, make_inputs=_normal(_X, (out[0], oc) + out[2:]),
-                fn=lambda x, gy: FC.Conv2DGradW(kernel_size=kernel, stride=stride, pad=pad)(x, gy),
+                fn=lambda x, gy: F.Conv2DGradW(kernel_size=kernel, stride=stride, pad=pad)(x, gy),
                 reference=lambda x, gy: ref_conv2d_grad_w(x, gy, kernel, stride, pad))
 
 
@@ -362,8 +363,8 @@ CONV_CASES = [
     _conv_row("conv2d_pad_larger_than_kernel", 2, 2, (1, 3), (2, 2), bias=False),
     _conv_row("conv2d_scalar_loop_reference", 2, (2, 3), (1, 2), (1, 1),
               reference=ref_conv2d_scalar_loops),
-    _conv_row("conv2d_simple", 3, (2, 3), (2, 1), (1, 0), fn=FC.conv2d_simple),
-    _conv_row("conv2d_simple_nobias", 2, 3, 1, 1, bias=False, fn=FC.conv2d_simple),
+    _conv_row("conv2d_simple", 3, (2, 3), (2, 1), (1, 0), fn=F.conv2d_simple),
+    _conv_row("conv2d_simple_nobias", 2, 3, 1, 1, bias=False, fn=F.conv2d_simple),
 
     # --- the weight gradient as a Function of (x, gy): its own backward ---
     _grad_w_row("conv2d_grad_w_3x3", 3, 1, 0),
@@ -383,9 +384,9 @@ CONV_CASES = [
     _pool_row("pooling_2x3_stride12_pad11", (2, 3), (1, 2), (1, 1)),
     _pool_row("pooling_3x2_stride2_pad10", (3, 2), 2, (1, 0)),
     _pool_row("pooling_negative_input_padded", 3, 2, 1, make=_distinct_negative(_X)),
-    _pool_row("pooling_simple_2x3_stride12_pad11", (2, 3), (1, 2), (1, 1), fn=FC.pooling_simple),
+    _pool_row("pooling_simple_2x3_stride12_pad11", (2, 3), (1, 2), (1, 1), fn=F.pooling_simple),
     _pool_row("pooling_simple_negative_padded", 3, 2, 1, make=_distinct_negative(_X),
-              fn=FC.pooling_simple),
+              fn=F.pooling_simple),
     dict(name="pooling2d_grad", make_inputs=_normal(_pool_out_shape(3, 2, 1)),
          fn=_pool_grad_fn(3, 2, 1), reference=lambda gy: ref_max_pool_grad(_X_FIXED, gy, 3, 2, 1)),
     dict(name="pooling2d_grad_overlapping", make_inputs=_normal(_pool_out_shape((2, 3), 1, (1, 1))),

@@ -193,6 +193,46 @@ def test_backward_through_a_multi_use_intermediate_with_retain_grad():
     np.testing.assert_allclose(x.grad.data, 18 * x.data)
 
 
+class _Split(Function):
+    def forward(self, x):
+        return x[:1].copy(), x[1:].copy()
+
+    def backward(self, g0, g1):  # an output not reached in this pass comes as None
+        g0 = Variable(np.zeros(1)) if g0 is None else g0
+        g1 = Variable(np.zeros(1)) if g1 is None else g1
+        return _Join()(g0, g1)
+
+
+class _Join(Function):
+    def forward(self, a, b):
+        return np.concatenate([a, b])
+
+    def backward(self, g):
+        return g[:1], g[1:]
+
+
+def test_multi_output_function_gets_no_stale_gradient():
+    x = Variable(np.array([1.0, 2.0]))
+    y1, y2 = _Split()(x)
+    (y1 * 3 + y2 * 5).backward(retain_grad=True)  # y2 keeps a gradient of 5
+    x.cleargrad()
+    (y1 * 3).backward()  # y2 is not reached now: its old gradient must not leak in
+    np.testing.assert_array_equal(x.grad.data, [3.0, 0.0])
+
+
+class _OneTuple(Function):
+    def forward(self, x):
+        return (x * 2,)
+
+    def backward(self, gy):
+        return gy * 2
+
+
+def test_forward_returning_a_one_tuple_gives_a_variable():
+    y = _OneTuple()(np.array([1.0]))
+    assert isinstance(y, Variable)
+
+
 # =============================================================================
 # Higher-order derivatives
 # =============================================================================
@@ -432,6 +472,17 @@ def test_tensor_methods():
     np.testing.assert_array_equal(x.sum(axis=0).data, [3, 5, 7])
     np.testing.assert_array_equal(x.max(axis=1).data, [2, 5])
     np.testing.assert_array_equal(x.min(axis=1).data, [0, 3])
+
+
+def test_complex_scalar_is_not_squeezed_into_a_float():
+    y = Variable(np.ones(2, np.float32)) * 1j
+    np.testing.assert_array_equal(y.data, [1j, 1j])
+
+
+def test_gradient_of_x_to_the_zero_at_zero_is_zero():
+    x = Variable(np.array([0.0, 2.0]))
+    (x ** 0).backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
 
 
 # =============================================================================

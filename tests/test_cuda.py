@@ -6,10 +6,10 @@ import types
 import numpy as np
 import pytest
 
-import minigrad
 import minigrad.functions as F
-from minigrad import cuda
+from minigrad import cuda, testing
 from minigrad.core import Variable
+from tests.op_table import ALL_CASES, make_inputs, options, tolerances
 
 gpu = pytest.mark.skipif(not cuda.gpu_enable, reason="needs CuPy and a CUDA GPU")
 
@@ -154,10 +154,8 @@ def test_absent_optional_input_is_not_a_device(fake_cupy):
     np.testing.assert_array_equal(np.asarray(y.data), np.full((1, 1, 2, 2), 4.0))
 
 
-# The op table on CuPy: forward values and first-order gradients equal the CPU's.
-from tests.op_table import ALL_CASES, _first_order, _weights, make_inputs  # noqa: E402
-
-
+# The op table on CuPy: forward values and first-order gradients equal the CPU's; and the public
+# harness, given CuPy inputs, checks Functions on the GPU.
 @gpu
 @pytest.mark.parametrize("case", ALL_CASES, ids=[c["name"] for c in ALL_CASES])
 def test_op_table_on_gpu_matches_cpu(case):
@@ -165,19 +163,29 @@ def test_op_table_on_gpu_matches_cpu(case):
     if case["name"].startswith("dropout_train"):
         pytest.skip("CuPy's random stream differs from NumPy's: masks are not comparable")
     arrays = make_inputs(case)
-    _, y_cpu, grads_cpu = _first_order(case, [a.copy() for a in arrays])
-    vs = [Variable(cupy.asarray(a)) if a.dtype.kind == "f" else cupy.asarray(a) for a in arrays]
+    y_cpu, grads_cpu = testing.gradients(case["fn"], [a.copy() for a in arrays])
     try:
-        y = case["fn"](*vs)
+        y, grads = testing.gradients(case["fn"], [cupy.asarray(a) for a in arrays])
     except TypeError as e:
         if "different devices" in str(e):
             pytest.skip("this row mixes in NumPy constants, which is rightly refused on the GPU")
         raise
     assert isinstance(y.data, cupy.ndarray)
     np.testing.assert_allclose(cuda.as_numpy(y), y_cpu.data, rtol=1e-6, atol=1e-8)
-    y.grad = Variable(cupy.asarray(_weights(case, y.shape, 1).astype(y.dtype)))
-    y.backward()
-    floats = [v for v in vs if isinstance(v, Variable)]
-    for v, g_cpu in zip(floats, grads_cpu):
-        g = np.zeros_like(g_cpu) if v.grad is None else cuda.as_numpy(v.grad)
+    for a, g, g_cpu in zip(arrays, grads, grads_cpu):
+        if a.dtype.kind != "f":
+            continue
+        g = np.zeros(a.shape) if g is None else cuda.as_numpy(g)
+        g_cpu = np.zeros(a.shape) if g_cpu is None else g_cpu.data
         np.testing.assert_allclose(g, g_cpu, rtol=1e-6, atol=1e-8)
+
+
+@gpu
+@pytest.mark.parametrize("name", ["sin", "matmul_batched_both", "softmax_cross_entropy", "get_item_slices",
+                                  "conv2d_2x3_stride21_pad10", "pooling_3x3_stride1_pad1",
+                                  "average_pooling_3x3_stride2_pad1"])
+def test_harness_checks_functions_on_the_gpu(name):
+    import cupy
+    case = next(c for c in ALL_CASES if c["name"] == name)
+    inputs = [cupy.asarray(a) for a in make_inputs(case)]
+    testing.check_function(case["fn"], inputs, case["reference"], **tolerances(case), **options(case))

@@ -81,6 +81,12 @@ def test_dot_graph_same_input_twice_and_quotes():
     assert edges.count((str(id(x)), str(id(y.creator)))) == 2  # one edge per use
 
 
+def test_dot_labels_escape_backslashes():
+    x = Variable(np.array(1.0), name="C:\\tmp\\")
+    y = x * 2
+    assert 'label="C:\\\\tmp\\\\' in utils.get_dot_graph(y)
+
+
 def test_dot_graph_of_a_leaf_and_a_long_chain():
     x = Variable(np.array(1.0), name="x")
     nodes, edges = _parse(get_dot_graph(x))

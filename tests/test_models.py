@@ -25,6 +25,25 @@ def test_summary_of_a_single_conv(in_shape, filters, stride, out_hw, params):
     assert f"(1, {filters}, {out_hw[0]}, {out_hw[1]})" in text
 
 
+def test_summary_counts_a_shared_batchnorm_once_and_resets_states():
+    from minigrad.models import Model
+
+    class Net(Model):
+        def __init__(self):
+            super().__init__()
+            self.bn = L.BatchNorm()
+            self.rnn = L.RNN(3, in_size=4)
+
+        def forward(self, x):
+            return self.rnn(self.bn(self.bn(x)))
+
+    net = Net()
+    lines = []
+    net.summary((4,), print_fn=lines.append)
+    assert "Non-trainable params: 8" in lines  # avg_mean and avg_var of 4 channels, once
+    assert net.rnn.h is None
+
+
 def test_lenet_summary_shapes_and_total():
     model = LeNet()
     rows = model.summary((1, 28, 28), print_fn=lambda *_: None)

@@ -1,12 +1,13 @@
-"""Behaviour of functions beyond the op table: metrics, train/test modes, running statistics, ties,
-repeated indices, and the double backward of batch norm that DeZero gets wrong."""
+"""minigrad.functions (the ops outside the conv family) beyond what the op table checks: metrics,
+train/test modes, running statistics, ties, repeated indices, the double backward of batch norm that
+DeZero gets wrong, argument forms and boundary errors."""
 import numpy as np
 import pytest
 
 import minigrad.functions as F
 from minigrad import Variable, using_config
 from minigrad import test_mode as _test_mode  # not collected as a test
-from tests.op_table import numerical_grad
+from minigrad.gradcheck import numerical_grad
 
 
 # =============================================================================
@@ -137,8 +138,8 @@ def test_batch_norm_double_backward_through_batch_statistics(shape):
     x.cleargrad()
     gamma.cleargrad()
     s.backward()
-    num_x = numerical_grad(lambda a: float(grad_dot(a[0], a[1], False)[2].data), [x0, gamma0], 0)
-    num_g = numerical_grad(lambda a: float(grad_dot(a[0], a[1], False)[2].data), [x0, gamma0], 1)
+    num_x = numerical_grad(lambda a: grad_dot(a, gamma0, False)[2], x0)
+    num_g = numerical_grad(lambda g: grad_dot(x0, g, False)[2], gamma0)
     assert np.abs(num_x).max() > 1e-2  # the second derivative through the statistics is not trivial
     np.testing.assert_allclose(x.grad.data, num_x, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(gamma.grad.data, num_g, rtol=1e-5, atol=1e-6)
@@ -266,3 +267,83 @@ def test_binary_cross_entropy_finite_at_0_and_1():
     loss = F.binary_cross_entropy(p, np.array([1.0, 0.0, 1.0]))
     loss.backward()
     assert np.isfinite(loss.data) and np.all(np.isfinite(p.grad.data))
+
+
+# =============================================================================
+# Elementwise ops at the edges of their domains
+# =============================================================================
+
+def test_relu_of_minus_infinity_is_zero():
+    y = F.relu(Variable(np.array([-np.inf, -1.0, 2.0])))
+    np.testing.assert_array_equal(y.data, [0.0, 0.0, 2.0])
+
+
+@pytest.mark.parametrize("fn", [F.sigmoid, F.tanh, lambda v: F.clip(v, 0.1, 0.9)])
+def test_zero_dimensional_float32_stays_float32_to_second_order(fn):
+    x = Variable(np.array(0.5, np.float32))
+    y = fn(x)
+    y.backward(create_graph=True)
+    gx = x.grad
+    x.cleargrad()
+    gx.backward()
+    assert y.dtype == gx.dtype == np.float32
+    assert x.grad is None or x.grad.dtype == np.float32
+
+
+# =============================================================================
+# Shapes, reductions and their argument forms
+# =============================================================================
+
+def test_sum_to_an_incompatible_shape_is_an_error():
+    with pytest.raises(ValueError, match=r"cannot be summed to \(2, 4\)"):
+        F.sum_to(np.ones((3, 4)), (2, 4))
+    np.testing.assert_array_equal(F.sum_to(np.ones((3, 4)), (1, 4)).data, [[3, 3, 3, 3]])
+
+
+def test_shapes_may_be_ints():
+    x = Variable(np.arange(6.0).reshape(2, 3))
+    assert F.reshape(x, -1).shape == (6,)
+    assert F.broadcast_to(Variable(np.array([1.0])), 3).shape == (3,)
+
+
+def test_max_and_min_take_axis_lists():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    assert float(F.max(x, axis=[0, 1, 2]).data) == 23.0
+    np.testing.assert_array_equal(F.min(x, axis=[1, 2]).data, [0.0, 12.0])
+
+
+# =============================================================================
+# linear, losses, dropout and batch_norm: argument forms and boundary errors
+# =============================================================================
+
+def test_linear_refuses_a_2d_bias_for_a_1d_input():
+    with pytest.raises(ValueError, match="b of shape"):
+        F.linear(np.ones(3), np.ones((3, 2)), np.ones((1, 2)))
+
+
+def test_mean_squared_error_refuses_shapes_that_broadcast_to_a_larger_one():
+    with pytest.raises(ValueError, match=r"\(100, 1\) and \(100,\) do not match"):
+        F.mean_squared_error(np.zeros((100, 1)), np.zeros(100))
+    assert float(F.mean_squared_error(np.ones((3, 4)), np.ones(4)).data) == 0.0  # one side broadcasts
+
+
+def test_mean_squared_error_simple_equals_the_fused_one():
+    a, b = np.arange(6.0).reshape(3, 2), np.ones((3, 2))
+    np.testing.assert_allclose(F.mean_squared_error_simple(a, b).data, F.mean_squared_error(a, b).data)
+
+
+def test_dropout_of_a_scalar():
+    np.random.seed(0)
+    y = F.dropout(Variable(np.array(2.0)), 0.5)
+    assert float(y.data) in (0.0, 4.0)
+
+
+def test_batch_norm_accepts_running_statistics_as_variables():
+    x = np.arange(12.0).reshape(4, 3)
+    mean, var = Variable(np.zeros(3)), Variable(np.ones(3))
+    F.batch_norm(x, np.ones(3), np.zeros(3), mean, var)
+    np.testing.assert_allclose(mean.data, 0.1 * x.mean(axis=0))
+    from minigrad.core import test_mode
+    with test_mode():
+        y = F.batch_norm(x, np.ones(3), np.zeros(3), mean, var)
+    np.testing.assert_allclose(y.data, (x - mean.data) / np.sqrt(var.data + 2e-5))
