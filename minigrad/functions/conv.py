@@ -312,13 +312,21 @@ def pooling(x, kernel_size, stride=1, pad=0):
     return Pooling(kernel_size, stride, pad)(x)
 
 
-class _RecordedPoolingMap(Function):
+class _PoolingMap(Function):
+    """Base of the linear maps a pooling's forward fixes (its gradient and their transposes): they
+    share the pooling's window and geometry."""
+
+    def __init__(self, pool):
+        self.kernel_size, self.stride, self.pad = pool.kernel_size, pool.stride, pool.pad
+        self.input_shape = pool.input_shape
+        self.geometry = pool.geometry
+
+
+class _RecordedPoolingMap(_PoolingMap):
     """Base of the two linear maps fixed by a max pooling's recorded window maxima (its indexes)."""
 
     def __init__(self, mpool2d):
-        self.kernel_size, self.stride, self.pad = mpool2d.kernel_size, mpool2d.stride, mpool2d.pad
-        self.input_shape = mpool2d.input_shape
-        self.geometry = mpool2d.geometry
+        super().__init__(mpool2d)
         self.indexes = mpool2d.indexes
 
 
@@ -390,13 +398,8 @@ def average_pooling(x, kernel_size, stride=1, pad=0):
     return AveragePooling(kernel_size, stride, pad)(x)
 
 
-class AveragePooling2DGrad(Function):
+class AveragePooling2DGrad(_PoolingMap):
     """The gradient of average pooling (its transpose); its backward is AveragePooling again."""
-
-    def __init__(self, apool2d):
-        self.kernel_size, self.stride, self.pad = apool2d.kernel_size, apool2d.stride, apool2d.pad
-        self.input_shape = apool2d.input_shape
-        self.geometry = apool2d.geometry
 
     def forward(self, gy):
         return K.avg_pool_backward(gy, self.geometry)
