@@ -13,10 +13,12 @@ from minigrad.layers import Layer  # noqa: F401
 from minigrad.models import Model  # noqa: F401
 from minigrad.datasets import Dataset  # noqa: F401
 from minigrad.dataloaders import DataLoader, SeqDataLoader  # noqa: F401
+from minigrad import malloc
 from minigrad import (cuda, dataloaders, datasets, functions, functions_conv, layers, models,  # noqa: F401
                       optimizers, transforms, utils)
 
 setup_variable()
+malloc.tune()  # large temporaries are reused, not faulted in every step: see minigrad/malloc.py
 
 # DeZero's book switches from its simple core to the full one at step 32; minigrad always runs the
 # full core (minigrad.core_simple is there to read, and for steps 23-29).
