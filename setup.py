@@ -16,5 +16,6 @@ setup(
         "gpu": ["cupy-cuda12x"],  # the prebuilt CuPy for CUDA 12; pick cupy-cudaXXx for another CUDA
         "test": ["pytest", "import-linter"],
         "bench": ["torch"],
+        "onnx": ["onnx", "onnxruntime"],
     },
 )
