@@ -13,6 +13,7 @@ from minigrad.layers import Layer  # noqa: F401
 from minigrad.models import Model  # noqa: F401
 from minigrad.datasets import Dataset  # noqa: F401
 from minigrad.dataloaders import DataLoader, SeqDataLoader  # noqa: F401
+from minigrad.interop import from_dlpack  # noqa: F401
 from minigrad import malloc
 from minigrad import (cuda, dataloaders, datasets, functions, functions_conv, layers, models,  # noqa: F401
                       optimizers, transforms, utils)

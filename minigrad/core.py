@@ -174,6 +174,13 @@ class Variable:
                     funcs.append(x.creator)
                     x.unchain()
 
+    def __dlpack__(self, *args, **kwargs):
+        """DLPack export of the array, zero-copy (torch.from_dlpack(v), jax.dlpack.from_dlpack(v) ...)."""
+        return self.data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self.data.__dlpack_device__()
+
     def to_cpu(self):
         if self.data is not None:
             self.data = cuda.as_numpy(self.data)

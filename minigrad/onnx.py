@@ -15,6 +15,7 @@ A Function with no mapping raises ExportError naming it and its node.  Functions
 (TanhGrad, GetItemGrad, Conv2DGradW, the pooling gradients) have none.  The onnx package is an
 optional dependency (`pip install minigrad[onnx]`), imported only when export runs.
 """
+import importlib.metadata
 import math
 
 import numpy as np
@@ -22,6 +23,8 @@ import numpy as np
 import minigrad.functions as F
 from minigrad import cuda
 from minigrad.core import Function, Parameter, Variable, test_mode, using_config
+from minigrad.files import atomic_path
+from minigrad.layers import Layer
 
 DEFAULT_OPSET = 17  # ReduceSum takes axes as an input from 13 on; onnxruntime 1.14+ runs 17
 MIN_OPSET = 13      # Softmax over one axis, Squeeze/Unsqueeze axes as inputs
@@ -142,15 +145,16 @@ def export(model, example_input, path, input_names=None, output_names=None, dyna
     model_proto.ir_version = onnx.helper.find_min_ir_version_for(list(model_proto.opset_import))
     onnx.checker.check_model(model_proto, full_check=True)
     if path is not None:
-        from minigrad.files import atomic_path
         with atomic_path(path) as tmp:
             onnx.save(model_proto, tmp)
     return model_proto
 
 
 def _minigrad_version():
-    import minigrad
-    return getattr(minigrad, "__version__", "")
+    try:
+        return importlib.metadata.version("minigrad")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return ""
 
 
 def _as_inputs(example_input):
@@ -181,7 +185,6 @@ def _names(arg, names, n, base):
 def _parameter_paths(model):
     """{id(Parameter): 'conv1/W'} for the Parameters of a Layer, named by their path as
     save_weights names them (first path wins for a Parameter reachable twice)."""
-    from minigrad.layers import Layer
     paths = {}
     if not isinstance(model, Layer):
         return paths
