@@ -16,6 +16,7 @@ import collections
 import numpy as np
 
 from minigrad import cuda
+from minigrad import layers as L
 from minigrad.core import Variable
 
 _KDL_CPU, _KDL_CUDA, _KDL_CUDA_HOST, _KDL_CUDA_MANAGED = 1, 2, 3, 13  # DLPack device types
@@ -23,7 +24,6 @@ _KDL_CPU, _KDL_CUDA, _KDL_CUDA_HOST, _KDL_CUDA_MANAGED = 1, 2, 3, 13  # DLPack d
 
 def _torch_names(layer):
     """{minigrad attribute: (PyTorch name, transposed)} for a layer's Parameters."""
-    from minigrad import layers as L
     if isinstance(layer, L.Linear):
         return {"W": ("weight", True), "b": ("bias", False)}
     if isinstance(layer, (L.Conv2d, L.Deconv2d, L.EmbedID)):
@@ -48,8 +48,7 @@ class _Entry:
 
 def _entries(model, mapping=None):
     """The _Entry of every Parameter of `model` (each once, in definition order)."""
-    from minigrad.layers import Layer
-    if not isinstance(model, Layer):
+    if not isinstance(model, L.Layer):
         raise TypeError(f"expected a minigrad Layer or Model, got {type(model).__name__}")
     mapping = dict(mapping or {})
     entries, seen = [], set()
@@ -61,7 +60,7 @@ def _entries(model, mapping=None):
                 continue
             seen.add(id(obj))
             key = f"{prefix}/{attr}" if prefix else attr
-            if isinstance(obj, Layer):
+            if isinstance(obj, L.Layer):
                 walk(obj, key)
                 continue
             torch_name, transposed = names.get(attr, (attr.rpartition("/")[2], False))
@@ -77,7 +76,6 @@ def _entries(model, mapping=None):
 
 def _batch_norm_layers(model, prefix=""):
     """Dotted paths of the BatchNorm layers below `model` (PyTorch keeps a num_batches_tracked there)."""
-    from minigrad import layers as L
     paths, seen = [], set()
 
     def walk(layer, path):
@@ -163,7 +161,6 @@ def load_torch_state_dict(model, state_dict, mapping=None):
 
 def _sized_from_weight(layer, attr, W):
     """Record the input size a lazily created weight implies (Linear.in_size, Conv2d.in_channels)."""
-    from minigrad import layers as L
     if attr != "W":
         return
     if isinstance(layer, L.Linear):
