@@ -18,7 +18,7 @@ def _geometry(fname, x_shape, kernel, stride, pad):
     if KH > H + 2 * PH or KW > W + 2 * PW:
         raise ValueError(f"{fname}: kernel {KH}x{KW} is larger than the padded input "
                          f"{H + 2 * PH}x{W + 2 * PW} (input {H}x{W}, pad ({PH}, {PW}))")
-    return K.ConvGeometry(x_shape, kernel, stride, pad)
+    return K.geometry(tuple(x_shape), tuple(kernel), tuple(stride), tuple(pad))
 
 
 def _check_bias(fname, b, channels):

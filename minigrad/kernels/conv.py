@@ -41,6 +41,8 @@ How it is fast on NumPy (the conv, deconv, VGG-block and LeNet cases of benchmar
   here because it covers every temporary (activations, gradients, NumPy's own) with no bookkeeping in
   the kernels and cannot hand a buffer still in use to a second caller.
 """
+import functools
+
 import numpy as np
 
 from minigrad import cuda
@@ -86,7 +88,11 @@ def padded(x, PH, PW, fill=0):
 
 
 class ConvGeometry:
-    """A KHxKW window with stride (SH, SW) over an (N, C, H, W) input padded by (PH, PW)."""
+    """A KHxKW window with stride (SH, SW) over an (N, C, H, W) input padded by (PH, PW).
+
+    Immutable once built; `geometry()` hands out one shared instance per set of arguments, so the
+    window slices below are computed once, not on every call (a LeNet batch-1 step builds 11).
+    """
 
     def __init__(self, x_shape, kernel, stride, pad):
         N, C, H, W = self.x_shape = tuple(x_shape)
@@ -97,6 +103,8 @@ class ConvGeometry:
         self.K = C * KH * KW
         self.flat = SH == 1 and SW == 1
         self.L = self.OH * self.Wp if self.flat else self.OH * self.OW
+        self._windows = tuple(self._make_windows())
+        self._col_index = tuple(self._make_col_index())
 
     @property
     def overlap(self):
@@ -112,6 +120,9 @@ class ConvGeometry:
     def windows(self):
         """(i, j, row slice, column slice) of each kernel offset (i, j), in row-major order: the
         positions of the padded input that offset reads for every output pixel."""
+        return self._windows
+
+    def _make_windows(self):
         (KH, KW), (SH, SW), OH, OW = self.kernel, self.stride, self.OH, self.OW
         for i in range(KH):
             rows = slice(i, i + SH * (OH - 1) + 1, SH)
@@ -195,16 +206,17 @@ class ConvGeometry:
             return xp.zeros((N, C, self.Hp * self.Wp + self.kernel[1] - 1), dtype=dtype)
         return xp.zeros((N, C, self.Hp, self.Wp), dtype=dtype)
 
-    def _col_slices(self):
-        """(i, j, source index) per kernel offset: a flat slice for stride 1, else 2-D slices."""
+    def _make_col_index(self):
+        """(i, j, index into the source) per kernel offset: a flat slice for stride 1, else 2-D."""
+        every = slice(None)
         if self.flat:
             L, Wp = self.L, self.Wp
             for i in range(self.kernel[0]):
                 for j in range(self.kernel[1]):
-                    yield i, j, slice(i * Wp + j, i * Wp + j + L)
+                    yield i, j, (every, every, slice(i * Wp + j, i * Wp + j + L))
         else:
-            for i, j, rows, cols in self.windows():
-                yield i, j, (rows, cols)
+            for i, j, rows, cols in self._windows:
+                yield i, j, (every, every, rows, cols)
 
     def _col_view(self, a, n):
         (KH, KW), C = self.kernel, self.x_shape[1]
@@ -214,15 +226,15 @@ class ConvGeometry:
         """col (n, C*KH*KW, L) of the source slice src (n, ...), written into the flat buffer `out`."""
         n = src.shape[0]
         col = self._col_view(out[:n * self.K * self.L], n)
-        for i, j, index in self._col_slices():
-            col[:, :, i, j] = src[(slice(None), slice(None)) + _as_tuple(index)]
+        for i, j, index in self._col_index:
+            col[:, :, i, j] = src[index]
         return col.reshape(n, self.K, self.L)
 
     def add_col(self, gcol, gsrc):
         """gsrc (n, ...) += the col2im of gcol (n, C*KH*KW, L)."""
         gcol = self._col_view(gcol, gsrc.shape[0])
-        for i, j, index in self._col_slices():
-            gsrc[(slice(None), slice(None)) + _as_tuple(index)] += gcol[:, :, i, j]
+        for i, j, index in self._col_index:
+            gsrc[index] += gcol[:, :, i, j]
 
     def image(self, gsrc):
         """The (N, C, H, W) image of a (gradient) source, padding and junk dropped."""
@@ -250,8 +262,10 @@ class ConvGeometry:
             out[...] = yc.reshape(n, OC, self.OH, self.OW)
 
 
-def _as_tuple(index):
-    return index if isinstance(index, tuple) else (index,)
+@functools.lru_cache(maxsize=256)
+def geometry(x_shape, kernel, stride, pad):
+    """The shared ConvGeometry of these arguments (tuples of ints)."""
+    return ConvGeometry(x_shape, kernel, stride, pad)
 
 
 # =============================================================================
@@ -261,7 +275,7 @@ def conv_forward(x, W, b, stride, pad):
     """y = conv(x, W) + b; returns (y, source), the source being what conv_backward_weight needs."""
     xp = cuda.get_array_module(x)
     OC, C, KH, KW = W.shape
-    g = ConvGeometry(x.shape, (KH, KW), stride, pad)
+    g = geometry(x.shape, (KH, KW), tuple(stride), tuple(pad))
     src = g.source(x)
     dtype = np.result_type(x.dtype, W.dtype)
     step, chunks = g.chunks(xp, x.dtype.itemsize)
@@ -283,7 +297,7 @@ def conv_backward_weight(x, gy, kernel, stride, pad, src=None):
     source conv_forward returned for x, if kept."""
     xp = cuda.get_array_module(gy)
     OC = gy.shape[1]
-    g = ConvGeometry(x.shape, kernel, stride, pad)
+    g = geometry(x.shape, tuple(kernel), tuple(stride), tuple(pad))
     if src is None:
         src = g.source(x)
     gyT = g.widen(gy).transpose(0, 2, 1)  # (N, L, OC)
@@ -307,7 +321,7 @@ def conv_backward_data(gy, W, x_hw, stride, pad):
     N, OC = gy.shape[:2]
     _, C, KH, KW = W.shape
     (PH, PW) = pad
-    g = ConvGeometry((N, C) + tuple(x_hw), (KH, KW), stride, pad)
+    g = geometry((N, C) + tuple(x_hw), (KH, KW), tuple(stride), tuple(pad))
     QH, QW = KH - 1 - PH, KW - 1 - PW
     H, Wd = x_hw
     if (g.flat and QH >= 0 and QW >= 0 and OC * KH * KW >= FLIPPED_MIN_INNER
