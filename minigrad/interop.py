@@ -46,47 +46,44 @@ class _Entry:
         return shape[::-1] if self.transposed else shape
 
 
+def _owner(model, key):
+    """The Layer holding the Parameter named `key` ('conv1/W', 'layers/0/b', 'ps/1') and the
+    Parameter's name in it ('W', 'b', 'ps/1')."""
+    layer, parts = model, key.split("/")
+    while True:
+        name = parts.pop(0)
+        value = vars(layer)[name]
+        if isinstance(value, (list, tuple)):
+            index = parts.pop(0)
+            name, value = f"{name}/{index}", value[int(index)]
+        if not isinstance(value, L.Layer):
+            return layer, name
+        layer = value
+
+
 def _entries(model, mapping=None):
     """The _Entry of every Parameter of `model` (each once, in definition order)."""
     if not isinstance(model, L.Layer):
         raise TypeError(f"expected a minigrad Layer or Model, got {type(model).__name__}")
     mapping = dict(mapping or {})
-    entries, seen = [], set()
-
-    def walk(layer, prefix):
-        names = _torch_names(layer)
-        for attr, obj in layer.named_children():
-            if id(obj) in seen:
-                continue
-            seen.add(id(obj))
-            key = f"{prefix}/{attr}" if prefix else attr
-            if isinstance(obj, L.Layer):
-                walk(obj, key)
-                continue
-            torch_name, transposed = names.get(attr, (attr.rpartition("/")[2], False))
-            default = key.rpartition("/")[0].replace("/", ".")
-            default = f"{default}.{torch_name}" if default else torch_name
-            entries.append(_Entry(key, mapping.pop(key, default), obj, layer, attr, transposed))
-    walk(model, "")
+    entries = []
+    for key, param in model.named_params():
+        layer, attr = _owner(model, key)
+        torch_name, transposed = _torch_names(layer).get(attr, (attr.rpartition("/")[2], False))
+        default = key.rpartition("/")[0].replace("/", ".")
+        default = f"{default}.{torch_name}" if default else torch_name
+        entries.append(_Entry(key, mapping.pop(key, default), param, layer, attr, transposed))
     if mapping:
         raise ValueError(f"mapping names keys the model does not have: {sorted(mapping)} (its keys: "
                          f"{[e.key for e in entries]})")
     return entries
 
 
-def _batch_norm_layers(model, prefix=""):
-    """Dotted paths of the BatchNorm layers below `model` (PyTorch keeps a num_batches_tracked there)."""
-    paths, seen = [], set()
-
-    def walk(layer, path):
-        if isinstance(layer, L.BatchNorm):
-            paths.append(path)
-        for attr, obj in layer.named_children():
-            if isinstance(obj, L.Layer) and id(obj) not in seen:
-                seen.add(id(obj))
-                walk(obj, f"{path}.{attr.replace('/', '.')}" if path else attr.replace("/", "."))
-    walk(model, prefix)
-    return paths
+def _batch_norm_layers(entries):
+    """Dotted paths of the BatchNorm layers holding `entries` (PyTorch keeps a num_batches_tracked
+    there)."""
+    paths = (e.key.rpartition("/")[0].replace("/", ".") for e in entries if isinstance(e.layer, L.BatchNorm))
+    return list(dict.fromkeys(paths))
 
 
 def to_torch_state_dict(model, mapping=None):
@@ -99,13 +96,14 @@ def to_torch_state_dict(model, mapping=None):
     except ImportError:
         raise ImportError("to_torch_state_dict needs PyTorch: pip install torch") from None
     state = collections.OrderedDict()
-    for e in _entries(model, mapping):
+    entries = _entries(model, mapping)
+    for e in entries:
         if e.param.data is None:
             raise ValueError(f"to_torch_state_dict: {e.key} is not initialised yet (run the model once, "
                              "or give the layer its input size)")
         array = cuda.as_numpy(e.param.data)
         state[e.torch_key] = torch.from_numpy(np.array(array.T if e.transposed else array, order="C"))
-    for path in _batch_norm_layers(model):
+    for path in _batch_norm_layers(entries):
         state[f"{path}.num_batches_tracked" if path else "num_batches_tracked"] = torch.tensor(0)
     return state
 

@@ -154,6 +154,27 @@ def test_mapping_renames_keys():
         interop.load_torch_state_dict(model, seq.state_dict(), mapping={"l9/W": "9.weight"})
 
 
+def test_keys_of_shared_and_listed_parameters():
+    """A Parameter reachable twice gets the key of its first path; Parameters in a list keep their
+    index; a shared BatchNorm has one num_batches_tracked."""
+    class Shared(models.Model):
+        def __init__(self):
+            super().__init__()
+            self.fc = L.Linear(3, in_size=2)
+            self.blocks = [L.BatchNorm(), self.fc]
+            self.again = self.fc.W
+            self.bn = self.blocks[0]
+            self.ps = [minigrad.core.Parameter(np.arange(2, dtype=np.float32))]
+
+    model = Shared()
+    model.bn(Variable(np.ones((2, 4), np.float32)))
+    state = interop.to_torch_state_dict(model)
+    assert list(state) == ["fc.weight", "fc.bias", "blocks.0.running_mean", "blocks.0.running_var",
+                           "blocks.0.weight", "blocks.0.bias", "ps.0", "blocks.0.num_batches_tracked"]
+    np.testing.assert_array_equal(state["fc.weight"].numpy(), model.fc.W.data.T)  # Linear's transpose
+    np.testing.assert_array_equal(state["ps.0"].numpy(), [0, 1])
+
+
 # =============================================================================
 # DLPack
 # =============================================================================

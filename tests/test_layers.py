@@ -31,6 +31,16 @@ def test_parameters_in_definition_order_including_lists():
     assert shapes == [(2, 3), (3,), (3, 4), (4,), (4, 2), (2,), (1,)]
 
 
+def test_named_params_are_layer_paths_each_parameter_once():
+    model = TwoBlocks()
+    model.alias = model.blocks[1].W  # reachable twice: counted under its first path
+    named = list(model.named_params())
+    assert [key for key, _ in named] == ["first/W", "first/b", "blocks/0/W", "blocks/0/b", "blocks/1/W",
+                                         "blocks/1/b", "scale"]
+    assert named[4][1] is model.blocks[1].W and named[6][1] is model.scale
+    assert [p for _, p in named] == list(model.params())
+
+
 def test_reassigning_a_plain_value_unregisters():
     layer = L.Linear(3, in_size=2)
     layer.b = None

@@ -78,6 +78,10 @@ class Layer:
             else:
                 yield key, obj
 
+    def named_params(self):
+        """('conv1/W', Parameter) for every Parameter below this layer, as save_weights names them."""
+        return self._named_params()
+
     def params(self):
         """Every Parameter of this layer and its sub-layers, each once, in definition order."""
         for _, param in self._named_params():
