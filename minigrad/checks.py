@@ -1,4 +1,4 @@
-"""Argument checks for the public boundary: ints, pairs and convolution arguments.
+"""Argument checks for the public boundary: ints, bools, pairs and convolution arguments.
 
 Each raises TypeError (wrong kind) or ValueError (wrong value) with a message that names the function
 and the argument, so kernels below can assume valid arguments.
@@ -25,6 +25,14 @@ def positive_int(value, name="value"):
     if value < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
     return int(value)
+
+
+def bool_arg(value, name="value", hint=""):
+    """`value` as a Python bool: TypeError unless it is a bool (NumPy's included), with `hint` added
+    (an int where a flag belongs is usually an argument in the wrong position)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be a bool, got {value!r}" + (f". {hint}" if hint else ""))
 
 
 def kernel_arg(fname, kernel_size):

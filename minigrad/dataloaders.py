@@ -2,8 +2,10 @@
 
 `next(loader)` returns `(x, t)`: the examples stacked along a new first axis (NumPy, or CuPy with gpu=True).
 An epoch ends with StopIteration, after which the loader has reset itself (reshuffled), so
-`for x, t in loader:` can be written once per epoch. When the dataset's items are plain rows of its
-`data`/`label` arrays, a batch is gathered with one fancy-indexing copy instead of a loop over items.
+`for x, t in loader:` can be written once per epoch.  A `for` always starts a new epoch, also after
+an earlier loop left with `break`; `next(loader)` goes on where the last batch left off, as in DeZero.
+When the dataset's items are plain rows of its `data`/`label` arrays, a batch is gathered with one
+fancy-indexing copy instead of a loop over items.
 """
 import math
 
@@ -12,7 +14,7 @@ import numpy as np
 from minigrad import cuda
 from minigrad.datasets import Dataset
 from minigrad.transforms import _batchable
-from minigrad.checks import positive_int
+from minigrad.checks import bool_arg, positive_int
 
 
 class DataLoader:
@@ -23,10 +25,14 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size, shuffle=True, gpu=False):
-        self.batch_size = positive_int(batch_size, f"{type(self).__name__}: batch_size")
+        name = type(self).__name__
+        self.batch_size = positive_int(batch_size, f"{name}: batch_size")
+        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            raise TypeError(f"{name}: dataset must be a Dataset (or any object with len() and "
+                            f"indexing), got {type(dataset).__name__}")
+        self.shuffle = bool_arg(shuffle, f"{name}: shuffle")
+        self.gpu = bool_arg(gpu, f"{name}: gpu")
         self.dataset = dataset
-        self.shuffle = shuffle
-        self.gpu = gpu
         self.data_size = len(dataset)
         self.max_iter = math.ceil(self.data_size / self.batch_size)
         self.reset()
@@ -36,6 +42,8 @@ class DataLoader:
         self.index = np.random.permutation(self.data_size) if self.shuffle else np.arange(self.data_size)
 
     def __iter__(self):
+        if self.iteration:  # a loop left mid-epoch: start afresh (a fresh loader needs no new order)
+            self.reset()
         return self
 
     def __len__(self):

@@ -11,6 +11,7 @@ import zlib
 import numpy as np
 
 from minigrad import files
+from minigrad.checks import bool_arg
 from minigrad.transforms import Compose, Flatten, Normalize, ToFloat
 
 
@@ -18,7 +19,11 @@ class Dataset:
     """Base class: subclasses fill `self.data` and `self.label` (may stay None) in `prepare()`."""
 
     def __init__(self, train=True, transform=None, target_transform=None):
-        self.train = train
+        name = type(self).__name__
+        self.train = bool_arg(train, f"{name}: train", "Pass train=False for the test split")
+        for arg, value in (("transform", transform), ("target_transform", target_transform)):
+            if value is not None and not callable(value):
+                raise TypeError(f"{name}: {arg} must be callable or None, got {type(value).__name__}")
         self.transform = transform
         self.target_transform = target_transform
         self.data = None
@@ -174,16 +179,25 @@ def mnist_available(root=None, train=None):
 def _download(name, fname, directory):
     """Fetch `fname` of dataset `name` into `directory`, trying each mirror; keep it only if its MD5
     matches (files.download: atomic, a corrupt download is deleted). Returns the path; raises OSError."""
-    created = not os.path.isdir(directory)
     final, errors = os.path.join(directory, fname), []
     for mirror in MIRRORS[name]:
         try:
             return files.download(mirror + fname, final, md5=_MD5[name][fname])
         except OSError as e:  # URLError, timeouts, cut-off responses, a wrong MD5
             errors.append(f"{mirror}{fname}: {e!r}" if not str(e) else f"{mirror}{fname}: {e}")
-    if created and os.path.isdir(directory) and not os.listdir(directory):
-        os.rmdir(directory)  # leave no empty cache directory behind
     raise OSError("; ".join(errors))
+
+
+def _missing_dirs(directory):
+    """`directory` and those of its ancestors that do not exist yet, deepest first."""
+    missing, d = [], os.path.abspath(directory)
+    while not os.path.exists(d):
+        missing.append(d)
+        parent = os.path.dirname(d)
+        if parent == d:
+            break
+        d = parent
+    return missing
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -214,9 +228,15 @@ def _load(name, train, root):
     paths = find_data(name, train, root)
     if paths is None:
         target = _download_dir(name, root)
+        new_dirs = _missing_dirs(target)
         try:
             paths = tuple(_local(target, f) or _download(name, f, target) for f in _FILES[bool(train)])
         except OSError as e:
+            for d in new_dirs:  # leave no empty tree behind (root=typo must not create the typo)
+                try:
+                    os.rmdir(d)
+                except OSError:  # not empty (a checked download is kept) or already gone
+                    break
             raise DataNotFoundError(_howto(name, train, e)) from None
     return load_idx_pair(*paths) + (paths[0],)
 

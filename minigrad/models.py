@@ -44,6 +44,11 @@ class MLP(Model):
 
     def __init__(self, fc_output_sizes, activation=F.sigmoid):
         super().__init__()
+        if not isinstance(fc_output_sizes, (list, tuple)) or not fc_output_sizes:
+            raise TypeError(f"MLP: fc_output_sizes must be a non-empty tuple of layer sizes, e.g. (100, "
+                            f"10), got {fc_output_sizes!r}")
+        if not callable(activation):
+            raise TypeError(f"MLP: activation must be callable, got {type(activation).__name__}")
         self.activation = activation
         layers = [L.Linear(size) for size in fc_output_sizes]
         for i, layer in enumerate(layers):

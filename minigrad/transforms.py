@@ -41,7 +41,13 @@ def _batchable(f):
 class Compose:
     """Apply a list of transforms in order."""
 
-    def __init__(self, transforms=[]):
+    def __init__(self, transforms=()):
+        if not isinstance(transforms, (list, tuple)):
+            raise TypeError(f"Compose: transforms must be a list of callables, got "
+                            f"{type(transforms).__name__}")
+        for i, t in enumerate(transforms):
+            if not callable(t):
+                raise TypeError(f"Compose: transforms[{i}] must be callable, got {type(t).__name__}")
         self.transforms = list(transforms)
 
     @property
@@ -70,6 +76,17 @@ class Normalize:
     batchable = True
 
     def __init__(self, mean=0, std=1):
+        for name, v in (("mean", mean), ("std", std)):
+            try:
+                values = np.asarray(v, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(f"Normalize: {name} must be a number or a sequence of numbers, "
+                                f"got {v!r}") from None
+            if values.ndim > 1 or not np.all(np.isfinite(values)):
+                raise ValueError(f"Normalize: {name} must be finite numbers (a scalar or one per "
+                                 f"channel), got {v!r}")
+        if np.any(np.asarray(std, dtype=np.float64) == 0):
+            raise ValueError(f"Normalize: std must be non-zero (it divides), got {std!r}")
         self.mean, self.std = mean, std
 
     def _stat(self, v, x, item_ndim):
@@ -113,6 +130,10 @@ class AsType:
     batchable = True
 
     def __init__(self, dtype=np.float32):
+        try:
+            np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"{type(self).__name__}: dtype {dtype!r} is not a NumPy dtype") from None
         self.dtype = dtype
 
     def __call__(self, array):
@@ -237,6 +258,11 @@ class RandomHorizontalFlip:
     """Flip left-right with probability `p` (uses NumPy's global random state)."""
 
     def __init__(self, p=0.5):
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+            raise TypeError(f"RandomHorizontalFlip: p must be a probability (a number), got "
+                            f"{type(p).__name__}")
+        if not 0 <= p <= 1:
+            raise ValueError(f"RandomHorizontalFlip: p must be in [0, 1], got {p!r}")
         self.p = p
 
     def __call__(self, img):

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from minigrad.core_simple import Variable
+from minigrad.files import atomic_path
 from minigrad.utils import get_dot_graph, plot_dot_graph
 
 
@@ -25,7 +26,8 @@ x, y = Variable(np.array(1.0), name="x"), Variable(np.array(1.0), name="y")
 z = goldstein(x, y)
 z.name = "z"
 text = get_dot_graph(z, verbose=True)
-Path("goldstein.dot").write_text(text + "\n")
+with atomic_path("goldstein.dot") as tmp:  # replaces a symlink, never writes through it
+    Path(tmp).write_text(text + "\n")
 functions = sum(1 for line in text.splitlines() if "shape=box" in line)
 variables = sum(1 for line in text.splitlines() if "color=orange" in line)
 print(f"the graph of goldstein(x, y): {functions} functions, {variables} variables")

@@ -10,6 +10,7 @@ import numpy as np
 
 import minigrad.functions as F
 from minigrad import Variable
+from minigrad.files import atomic_path
 
 x = Variable(np.array(1.0))
 y = F.sin(x)
@@ -40,5 +41,6 @@ else:
     for curve, label in zip(curves, ["y = sin(x)", "y'", "y''", "y'''"]):
         plt.plot(x.data, curve, label=label)
     plt.legend(loc="lower right")
-    plt.savefig("sin_derivatives.png")
+    with atomic_path("sin_derivatives.png") as tmp:
+        plt.savefig(tmp)
     print("wrote sin_derivatives.png")

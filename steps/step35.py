@@ -14,6 +14,7 @@ import numpy as np
 
 import minigrad.functions as F
 from minigrad import Variable
+from minigrad.files import atomic_path
 from minigrad.utils import get_dot_graph, plot_dot_graph
 
 ITERS = 2
@@ -38,7 +39,8 @@ for n in range(1, 7):
 gx = nth_derivative(ITERS)
 print(f"derivative {ITERS} of tanh at x = 1: {float(gx.data):.6f} "
       f"(exact {-2 * np.tanh(1) * (1 - np.tanh(1) ** 2):.6f})")
-Path("tanh.dot").write_text(get_dot_graph(gx, verbose=False) + "\n")
+with atomic_path("tanh.dot") as tmp:  # replaces a symlink, never writes through it
+    Path(tmp).write_text(get_dot_graph(gx, verbose=False) + "\n")
 if not shutil.which("dot"):
     print("Graphviz's dot is not installed: wrote tanh.dot only")
 else:

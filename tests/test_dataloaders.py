@@ -158,3 +158,36 @@ def test_gpu_real_cupy():
     x, t = next(DataLoader(Range(4), 3, shuffle=False, gpu=True))
     assert isinstance(x, cupy.ndarray) and isinstance(t, cupy.ndarray)
     assert cupy.asnumpy(x)[2, 1] == 20 and cupy.asnumpy(t).tolist() == [0, 1, 2]
+
+
+def test_a_new_for_loop_starts_a_new_epoch_after_break():
+    loader = DataLoader(Range(10), batch_size=3, shuffle=False)
+    for i, (x, t) in enumerate(loader):
+        if i == 1:
+            break
+    seen = np.concatenate([x[:, 0] for x, t in loader])
+    np.testing.assert_array_equal(seen, np.arange(10))  # all 10 examples, not the 4 left
+
+
+def test_next_goes_on_mid_epoch_as_in_dezero():
+    loader = DataLoader(Range(10), batch_size=3, shuffle=False)
+    next(loader)
+    np.testing.assert_array_equal(next(loader)[0][:, 0], [3, 4, 5])
+
+
+def test_for_over_a_fresh_loader_keeps_its_first_order():
+    np.random.seed(3)
+    loader = DataLoader(Range(10), batch_size=10)
+    order = loader.index.copy()
+    (x, t), = list(loader)
+    np.testing.assert_array_equal(x[:, 0], order)  # no second shuffle: seeded runs match DeZero's
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(dataset=3, batch_size=2), TypeError, r"DataLoader: dataset must be a Dataset .*got int"),
+    (dict(dataset=Range(), batch_size=2, shuffle="yes"), TypeError, r"DataLoader: shuffle must be a bool"),
+    (dict(dataset=Range(), batch_size=2, gpu=1), TypeError, r"DataLoader: gpu must be a bool, got 1"),
+])
+def test_bad_loader_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        DataLoader(**kwargs)

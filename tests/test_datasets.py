@@ -343,3 +343,41 @@ def test_downloads_of_two_datasets_under_one_root_do_not_mix(tmp_path, monkeypat
     assert D.MNIST(root=tmp_path, transform=None).data.max() == 0
     assert D.FashionMNIST(root=tmp_path, transform=None).data.min() == 255
     assert sorted(os.listdir(tmp_path)) == ["fashion-mnist", "mnist"]
+
+
+@pytest.mark.parametrize("cls", [D.MNIST, D.FashionMNIST, D.Spiral, D.SinCurve])
+def test_train_must_be_a_bool(cls):
+    with pytest.raises(TypeError, match=rf"{cls.__name__}: train must be a bool, got 'test'\. Pass train=False"):
+        cls(train="test")
+    with pytest.raises(TypeError, match=rf"{cls.__name__}: transform must be callable or None, got int"):
+        cls(transform=3)
+
+
+def test_numpy_bool_train_is_accepted():
+    np.testing.assert_array_equal(D.Spiral(train=np.False_).data, D.Spiral(train=False).data)
+
+
+def test_failed_download_removes_the_directories_it_created(tmp_path):
+    typo = tmp_path / "dtaa" / "mnsit"
+    with pytest.raises(D.DataNotFoundError):
+        D.MNIST(root=typo)
+    assert not (tmp_path / "dtaa").exists()
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(D.DataNotFoundError):
+        D.MNIST(root=tmp_path / "kept")
+    assert (tmp_path / "kept").is_dir() and os.listdir(tmp_path / "kept") == []
+
+
+def test_failed_download_keeps_a_checked_file_it_got(tmp_path, monkeypatch):
+    x, t = fake_mnist()
+    blob = gzip.compress(idx_bytes(x))
+    monkeypatch.setitem(D._MD5["mnist"], FILES[0], hashlib.md5(blob).hexdigest())
+
+    def fetch(url, path):
+        if not url.endswith(FILES[0]):
+            raise urllib.error.URLError("offline")
+        open(path, "wb").write(blob)
+    monkeypatch.setattr(files, "fetch", fetch)
+    with pytest.raises(D.DataNotFoundError):
+        D.MNIST(root=tmp_path / "new")
+    assert os.listdir(tmp_path / "new" / "mnist") == [FILES[0]]

@@ -1,5 +1,8 @@
 """Layers: registration, parameter order, save/load validation, recurrent cells."""
+import io
 import os
+import re
+import zipfile
 
 import numpy as np
 import pytest
@@ -206,3 +209,176 @@ def test_layer_reachable_twice_is_counted_and_updated_once(tmp_path):
     model.save_weights(tmp_path / "w.npz")
     with np.load(tmp_path / "w.npz") as npz:
         assert sorted(npz.files) == ["l0/W", "l0/b"]
+
+
+# ----------------------------------------------------------------------------- load_weights checks
+
+def _saved(tmp_path, name, **arrays):
+    path = tmp_path / name
+    np.savez(path, **arrays)
+    return path
+
+
+def test_lazy_conv_refuses_another_kernel_size_and_takes_its_channels_from_the_file(tmp_path):
+    path = _saved(tmp_path, "c5.npz", W=np.ones((4, 2, 5, 5), np.float32), b=np.zeros(4, np.float32))
+    conv = L.Conv2d(4, 3)
+    with pytest.raises(ValueError, match=r"c5.npz .*wrong shapes W: file \(4, 2, 5, 5\), model \(4, \*, 3, 3\)"):
+        conv.load_weights(path)
+    assert conv.W.data is None and conv.in_channels is None
+    conv = L.Conv2d(4, 5)
+    conv.load_weights(path)
+    assert conv.in_channels == 2 and conv(np.ones((1, 2, 6, 6), np.float32)).shape == (1, 4, 2, 2)
+    deconv = L.Deconv2d(4, 5)  # W is (in_channels, out_channels, KH, KW)
+    with pytest.raises(ValueError, match=r"wrong shapes W: file \(4, 2, 5, 5\), model \(\*, 4, 5, 5\)"):
+        deconv.load_weights(path)
+    deconv = L.Deconv2d(2, 5, nobias=True)
+    with pytest.raises(ValueError, match=r"unexpected keys b$"):
+        deconv.load_weights(path)
+
+
+def test_lazy_linear_refuses_another_output_size(tmp_path):
+    small = L.Linear(7)
+    small(np.ones((1, 3), np.float32))
+    small.save_weights(tmp_path / "l7.npz")
+    big = L.Linear(10)
+    with pytest.raises(ValueError, match=r"wrong shapes W: file \(3, 7\), model \(\*, 10\).*b: file \(7,\), "
+                                         r"model \(10,\)"):
+        big.load_weights(tmp_path / "l7.npz")
+    assert big.W.data is None and big.in_size is None and big.b.data.shape == (10,)
+
+
+def test_lazy_layers_cast_real_arrays_to_their_dtype(tmp_path):
+    path = _saved(tmp_path, "f64.npz", W=np.arange(30.0).reshape(3, 10), b=np.arange(10))  # float64, int
+    layer = L.Linear(10)
+    layer.load_weights(path)
+    assert layer.W.dtype == np.float32 and layer.b.dtype == np.float32 and layer.in_size == 3
+    np.testing.assert_array_equal(layer.W.data, np.arange(30.0).reshape(3, 10))
+    y = layer(np.ones((2, 3), np.float32))
+    assert y.dtype == np.float32 and y.shape == (2, 10)
+    half = L.Linear(10, dtype=np.float16)
+    half.load_weights(path)
+    assert half.W.dtype == np.float16
+
+
+def test_lazy_batchnorm_vectors_must_agree(tmp_path):
+    path = _saved(tmp_path, "bn.npz", avg_mean=np.zeros(3), avg_var=np.ones(4), gamma=np.ones(3),
+                  beta=np.zeros(3))
+    bn = L.BatchNorm()
+    with pytest.raises(ValueError, match=r"wrong shapes avg_var: file \(4,\), model \(3,\)"):
+        bn.load_weights(path)
+    assert bn.gamma.data is None
+
+
+@pytest.mark.parametrize("bad", [np.ones((3, 10), np.complex64), np.zeros((3, 10), "datetime64[s]"),
+                                 np.zeros((3, 10), "timedelta64[s]"), np.ones((3, 10), bool),
+                                 np.array([["1"] * 10] * 3)],
+                         ids=["complex", "datetime", "timedelta", "bool", "str"])
+@pytest.mark.parametrize("lazy", [True, False], ids=["lazy", "initialised"])
+def test_non_real_arrays_are_refused_not_cast(tmp_path, bad, lazy):
+    path = _saved(tmp_path, "bad.npz", W=bad, b=np.zeros(10, np.float32))
+    layer = L.Linear(10) if lazy else L.Linear(10, in_size=3)
+    before = None if lazy else layer.W.data.copy()
+    with pytest.raises(ValueError, match=rf"bad.npz does not match the model: wrong dtypes W: file "
+                                         rf"{re.escape(str(bad.dtype))} cannot be loaded into a float32"):
+        layer.load_weights(path)
+    assert (layer.W.data is None) if lazy else np.array_equal(layer.W.data, before)
+
+
+def test_load_is_all_or_nothing_and_names_key_and_file(tmp_path):
+    model = MLP((3, 1000))
+    model(np.ones((1, 4), np.float32))
+    before = _snapshot(model)
+    good = {"l0/W": np.ones((4, 3)), "l0/b": np.ones(3), "l1/b": np.ones(1000)}
+    path = _saved(tmp_path, "half.npz", **good, **{"l1/W": np.array([["x"] * 1000] * 3)})
+    with pytest.raises(ValueError, match=r"half.npz does not match the model: wrong dtypes l1/W: file <U1"):
+        model.load_weights(path)
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.params()))
+
+    # l1/W's data damaged (the CRC fails) is found after l0/W was read: still nothing changes
+    np.savez(tmp_path / "bad.npz", **good, **{"l1/W": np.random.rand(3, 1000)})
+    raw = bytearray((tmp_path / "bad.npz").read_bytes())
+    with zipfile.ZipFile(tmp_path / "bad.npz") as zf:
+        info = zf.getinfo("l1/W.npy")
+    end = info.header_offset + 30 + len(info.filename) + len(info.extra) + info.compress_size
+    raw[end - 8:end] = bytes(8)
+    (tmp_path / "bad.npz").write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"bad.npz: cannot read l1/W \(Bad CRC-32"):
+        model.load_weights(tmp_path / "bad.npz")
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.params()))
+
+
+def _npz_with_member(path, key, header_shape, data, dtype="<f4", compress=zipfile.ZIP_DEFLATED):
+    """An .npz whose member `key` has a .npy header claiming `header_shape` followed by `data` bytes."""
+    header = {"descr": dtype, "fortran_order": False, "shape": header_shape}
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, header)
+    with zipfile.ZipFile(path, "w", compress) as zf:
+        zf.writestr(key + ".npy", buf.getvalue() + data)
+    return path
+
+
+def test_headers_are_checked_before_anything_is_decompressed(tmp_path, monkeypatch):
+    # 64 MiB of zeros (64 KiB compressed) behind a header that disagrees with the model
+    path = _npz_with_member(tmp_path / "bomb.npz", "W", (4096, 4096), bytes(64 << 20))
+    read = []
+    real_read = zipfile.ZipExtFile.read
+    monkeypatch.setattr(zipfile.ZipExtFile, "read", lambda self, n=-1: read.append(real_read(self, n)) or read[-1])
+    layer = L.Linear(10, in_size=3)
+    with pytest.raises(ValueError, match=r"bomb.npz does not match the model: .*wrong shapes W: file "
+                                         r"\(4096, 4096\), model \(3, 10\)"):
+        layer.load_weights(path)
+    assert sum(map(len, read)) < 1024  # the .npy header only, not 64 MiB
+
+
+@pytest.mark.parametrize("lazy", [True, False], ids=["lazy", "initialised"])
+def test_a_header_claiming_terabytes_is_refused_without_allocating(tmp_path, lazy):
+    path = _npz_with_member(tmp_path / "huge.npz", "W", (2 ** 40, 10), bytes(120))
+    layer = L.Linear(10) if lazy else L.Linear(10, in_size=3)
+    with pytest.raises(ValueError, match=r"huge.npz: W's header says \(1099511627776, 10\) float32 "
+                                         r"\(43980465111040 bytes\) but the member holds 120 bytes"):
+        layer.load_weights(path)
+
+
+def test_a_member_declaring_more_than_deflate_can_give_is_refused(tmp_path):
+    path = _npz_with_member(tmp_path / "forged.npz", "W", (3, 10), bytes(120))
+    raw = bytearray(path.read_bytes())
+    cd = raw.rindex(b"PK\x01\x02")  # the central directory entry: uncompressed size at offset 24
+    raw[cd + 24:cd + 28] = (0xF0000000).to_bytes(4, "little")
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"forged.npz: W declares 4026531840 bytes from \d+ compressed bytes"):
+        L.Linear(10).load_weights(path)
+
+
+def test_load_weights_names_the_path_for_the_wrong_kind_of_file(tmp_path):
+    np.save(tmp_path / "w.npy", np.ones((3, 10)))
+    with pytest.raises(ValueError, match=r"load_weights: path .*w.npy is a .npy file"):
+        L.Linear(10).load_weights(tmp_path / "w.npy")
+    with pytest.raises(TypeError, match="load_weights: path must be a str or os.PathLike, got int"):
+        L.Linear(10).load_weights(3)
+    with pytest.raises(TypeError, match="save_weights: path must be a str or os.PathLike, got NoneType"):
+        L.Linear(10).save_weights(None)
+    with pytest.raises(ValueError, match=r"load_weights: path .* is not a file"):
+        L.Linear(10).load_weights(tmp_path)
+
+
+# ----------------------------------------------------------------------------- constructor arguments
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: L.Linear(0), ValueError, r"Linear: out_size must be a positive int, got 0"),
+    (lambda: L.Linear(2.5), TypeError, r"Linear: out_size must be a positive int, got 2.5"),
+    (lambda: L.Linear(3, in_size=-1), ValueError, r"Linear: in_size must be a positive int, got -1"),
+    (lambda: L.Linear(800, 120), TypeError,
+     r"Linear: nobias must be a bool, got 120\. .*nn.Linear\(in_features, out_features\) is "
+     r"Linear\(out_features, in_size=in_features\)"),
+    (lambda: L.Conv2d(16, 3, 1, 1, 1), TypeError,
+     r"Conv2d: nobias must be a bool, got 1\. .*nn.Conv2d\(in_channels, out_channels"),
+    (lambda: L.Deconv2d(16, 3, 1, 1, "no"), TypeError, r"Deconv2d: nobias must be a bool, got 'no'\. "
+     r".*nn.ConvTranspose2d"),
+])
+def test_layer_constructors_refuse_wrong_arguments(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_nobias_accepts_numpy_bools():
+    assert L.Linear(3, np.True_).b is None and L.Conv2d(3, 3, nobias=np.bool_(False)).b is not None

@@ -19,7 +19,7 @@ def test_summary_of_a_single_conv(in_shape, filters, stride, out_hw, params):
     lines = []
     rows = model.summary(in_shape, print_fn=lines.append)
     assert rows == [("layers.0", "Conv2d", (1, filters) + out_hw, params)]
-    assert model.count_params() == params
+    assert model.count_params() == filters  # the summary leaves W lazy: only b is counted
     text = "\n".join(lines)
     assert f"Total params: {params:,}" in text
     assert f"(1, {filters}, {out_hw[0]}, {out_hw[1]})" in text
@@ -53,7 +53,8 @@ def test_lenet_summary_shapes_and_total():
         ("flatten", (1, 256)), ("fc1", (1, 120)), ("fc2", (1, 84)), ("fc3", (1, 10)),
     ]
     expected = (6 * 25 + 6) + (16 * 6 * 25 + 16) + (256 * 120 + 120) + (120 * 84 + 84) + (84 * 10 + 10)
-    assert sum(r[3] for r in rows) == expected == model.count_params()
+    assert sum(r[3] for r in rows) == expected
+    assert model.count_params() == expected - 6 * 25 - 256 * 120  # conv1 and fc1 stay lazy
 
 
 def test_lenet_trains_a_step():
@@ -93,3 +94,37 @@ def test_model_plot_writes_png(tmp_path):
     path = model.plot(np.ones((1, 2), np.float32), to_file=str(tmp_path / "mlp.png"))
     with open(path, "rb") as fh:
         assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_summary_leaves_lazy_weights_lazy_so_a_wrong_shape_cannot_stick():
+    model = LeNet()
+    model.summary((3, 32, 32), print_fn=lambda *_: None)  # the wrong input shape
+    assert model.conv1.W.data is None and model.conv1.in_channels is None
+    assert model.fc1.W.data is None and model.fc1.in_size is None
+    y = model(np.zeros((2, 1, 28, 28), np.float32))  # the real data trains as if no summary had run
+    assert y.shape == (2, 10) and model.conv1.W.shape == (6, 1, 5, 5) and model.fc1.W.shape == (256, 120)
+
+
+def test_summary_restores_the_model_also_when_the_dry_run_fails():
+    model = Sequential(L.Linear(5), L.Linear(3, in_size=4))
+    with pytest.raises(ValueError):
+        model.summary((7,), print_fn=lambda *_: None)  # 5 outputs into a layer expecting 4
+    assert model.layers[0].W.data is None and model.layers[0].in_size is None
+
+
+def test_summary_keeps_initialised_weights():
+    model = Sequential(L.Linear(3, in_size=2))
+    W = model.layers[0].W.data.copy()
+    model.summary(2, print_fn=lambda *_: None)
+    np.testing.assert_array_equal(model.layers[0].W.data, W)
+
+
+@pytest.mark.parametrize("shape, error, message", [
+    (2.5, TypeError, r"summary: input_shape must be an int or a tuple of ints .*got 2.5"),
+    ("28", TypeError, r"summary: input_shape must be an int or a tuple of ints .*got '28'"),
+    ((0, 28), ValueError, r"summary: input_shape \(0, 28\): each size must be a positive int, got 0"),
+    ((1.0, 28), TypeError, r"summary: input_shape \(1.0, 28\): each size must be a positive int"),
+])
+def test_summary_refuses_a_bad_input_shape(shape, error, message):
+    with pytest.raises(error, match=message):
+        LeNet().summary(shape, print_fn=lambda *_: None)

@@ -138,3 +138,38 @@ def test_params_without_gradient_are_skipped():
 def test_update_before_setup_is_a_clear_error():
     with pytest.raises(ValueError, match="setup"):
         O.SGD().update()
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: O.SGD(lr=-0.1), ValueError, r"SGD: lr must be a finite number in \[0, inf\), got -0.1"),
+    (lambda: O.SGD(lr=float("nan")), ValueError, r"SGD: lr must be a finite number in \[0, inf\), got nan"),
+    (lambda: O.SGD(lr="0.1"), TypeError, r"SGD: lr must be a real number, got str"),
+    (lambda: O.SGD(lr=True), TypeError, r"SGD: lr must be a real number, got bool"),
+    (lambda: O.MomentumSGD(momentum=-1), ValueError, r"MomentumSGD: momentum must be a finite number in "
+                                                     r"\[0, 1\), got -1"),
+    (lambda: O.MomentumSGD(momentum=1.0), ValueError, r"MomentumSGD: momentum .* got 1.0"),
+    (lambda: O.AdaGrad(lr=float("inf")), ValueError, r"AdaGrad: lr must be a finite number .* got inf"),
+    (lambda: O.AdaGrad(eps=0), ValueError, r"AdaGrad: eps must be a finite number in \(0, inf\), got 0"),
+    (lambda: O.AdaDelta(rho=1.5), ValueError, r"AdaDelta: rho must be a finite number in \[0, 1\), got 1.5"),
+    (lambda: O.Adam(alpha=-1), ValueError, r"Adam: alpha must be a finite number in \[0, inf\), got -1"),
+    (lambda: O.Adam(beta1=1), ValueError, r"Adam: beta1 must be a finite number in \[0, 1\), got 1"),
+    (lambda: O.Adam(beta2=-0.5), ValueError, r"Adam: beta2 must be a finite number in \[0, 1\), got -0.5"),
+    (lambda: O.WeightDecay(-1), ValueError, r"WeightDecay: rate must be a finite number in \[0, inf\), got -1"),
+    (lambda: O.ClipGrad(-1), ValueError, r"ClipGrad: max_norm must be a finite number in \(0, inf\), got -1"),
+    (lambda: O.ClipGrad(0), ValueError, r"ClipGrad: max_norm must be a finite number in \(0, inf\), got 0"),
+    (lambda: O.SGD().setup([Parameter(np.ones(2))]), TypeError,
+     r"SGD.setup: target must be a Layer or Model \(something with params\(\)\), got list"),
+    (lambda: O.FreezeParam(3), TypeError, r"FreezeParam: each argument must be a Layer or a Parameter, got int"),
+    (lambda: O.SGD().add_hook("clip"), TypeError, r"SGD.add_hook: f must be callable"),
+])
+def test_bad_hyperparameters_are_refused_naming_the_argument(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_boundary_hyperparameters_still_work():
+    model = Quadratic((1.0, 2.0))
+    O.SGD(lr=0).setup(model)  # lr 0 (the end of a schedule) changes nothing
+    O.MomentumSGD(momentum=0).setup(model)
+    O.Adam(alpha=np.float32(0.01), beta1=0).setup(model)
+    assert O.SGD(lr=np.float64(0.5)).lr == 0.5

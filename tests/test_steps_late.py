@@ -420,6 +420,20 @@ def test_step(n, tmp_path):
             assert "dot is not installed" in out
 
 
+@pytest.mark.parametrize("n", sorted(WRITES), ids=lambda n: f"step{n:02d}")
+def test_drawing_steps_replace_a_symlink_instead_of_writing_through_it(n, tmp_path):
+    outside, work = tmp_path / "outside", tmp_path / "work"
+    outside.mkdir(), work.mkdir()
+    names = WRITES[n] + PNGS.get(n, []) + (["sin_derivatives.png"] if n == 34 else [])
+    for name in names:
+        (outside / name).write_bytes(b"not yours")
+        (work / name).symlink_to(outside / name)
+    run_step(n, work)
+    assert all((outside / name).read_bytes() == b"not yours" for name in names)
+    for name in WRITES[n]:
+        assert not (work / name).is_symlink() and (work / name).stat().st_size > 100
+
+
 def test_late_steps_are_documented_programs():
     for n in range(23, 61):
         source = (STEPS / f"step{n:02d}.py").read_text(encoding="utf-8")

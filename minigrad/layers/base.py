@@ -8,6 +8,7 @@ once, under its first name.
 import os
 import weakref
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -65,8 +66,9 @@ class Layer:
             else:
                 yield name, value
 
-    def _named_params(self, prefix="", seen=None):
-        """(key, Parameter) of every Parameter below this layer, each once, in definition order."""
+    def _walk_params(self, prefix="", seen=None):
+        """(key, owning layer, name in that layer, Parameter) of every Parameter below this layer, each
+        once, in definition order."""
         seen = set() if seen is None else seen
         for name, obj in self.named_children():
             if id(obj) in seen:
@@ -74,9 +76,23 @@ class Layer:
             seen.add(id(obj))
             key = prefix + "/" + name if prefix else name
             if isinstance(obj, Layer):
-                yield from obj._named_params(key, seen)
+                yield from obj._walk_params(key, seen)
             else:
-                yield key, obj
+                yield key, self, name, obj
+
+    def _named_params(self, prefix="", seen=None):
+        """(key, Parameter) of every Parameter below this layer, each once, in definition order."""
+        for key, _, _, param in self._walk_params(prefix, seen):
+            yield key, param
+
+    def _lazy_spec(self, name):
+        """What the not yet initialised Parameter `name` will be: (shape, dtype), or None when unknown.
+
+        load_weights checks a file against it.  An entry of shape that is a str is a size the first
+        call would infer: any value is accepted, equal for every entry of the same str in this layer,
+        and stored as the attribute of that name when the layer has one (Linear's in_size).  dtype None
+        accepts any real dtype as it is."""
+        return None
 
     def named_params(self):
         """('conv1/W', Parameter) for every Parameter below this layer, as save_weights names them."""
@@ -108,7 +124,7 @@ class Layer:
     def save_weights(self, path):
         """Write every initialised Parameter to an .npz file (host arrays; the model stays where it
         is).  The file is written atomically.  '.npz' is appended when missing, as NumPy does."""
-        path = os.fspath(path)
+        path = _path_arg("save_weights", path)
         if not path.endswith(".npz"):
             path += ".npz"
         params_dict = {}
@@ -118,41 +134,157 @@ class Layer:
             np.savez_compressed(tmp, **arrays)
 
     def load_weights(self, path):
-        """Load Parameters saved by `save_weights`.  Missing keys, extra keys and wrong shapes raise a
-        ValueError naming them, and then no Parameter is changed."""
-        path = os.fspath(path)
+        """Load Parameters saved by `save_weights`, all or none.
+
+        Every array's name, shape and dtype are checked against the model from the .npy headers before
+        any array is decompressed; a layer whose weights are still lazy checks against what its first
+        call would create (Conv2d(4, 3): W of shape (4, C, 3, 3)).  Real arrays are cast to the
+        parameter's dtype; complex, bool, date and object arrays are refused.  Any problem raises a
+        ValueError naming the file and the keys, and then no Parameter is changed."""
+        path = _path_arg("load_weights", path)
         if not os.path.exists(path) and os.path.exists(path + ".npz"):
             path += ".npz"
         if not os.path.exists(path):
             raise FileNotFoundError(f"load_weights: no such file: {path}")
+        if not os.path.isfile(path):
+            raise ValueError(f"load_weights: path {path} is not a file")
+        with open(path, "rb") as fh:
+            if fh.read(6) == b"\x93NUMPY":
+                raise ValueError(f"load_weights: path {path} is a .npy file (one array); load_weights "
+                                 f"reads the .npz archives that save_weights writes")
+        entries = list(self._walk_params())
         try:
-            with np.load(path, allow_pickle=False) as npz:
-                arrays = {key: npz[key] for key in npz.files}
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
+            with zipfile.ZipFile(path) as zf:
+                headers = _npz_headers(zf, path)
+                plan = _match_model(entries, headers, path)
+                loaded = {key: _read_member(zf, headers[key], path, key, dtype)
+                          for key, (dtype, _) in plan.items()}
+        except zipfile.BadZipFile as e:
             raise ValueError(f"load_weights: {path} is not a readable .npz weights file ({e})") from None
-
-        params_dict = {}
-        self._flatten_params(params_dict)
-        missing = [k for k, p in params_dict.items() if k not in arrays and p.data is not None]
-        extra = [k for k in arrays if k not in params_dict]
-        wrong = [f"{k}: file {arrays[k].shape}, model {p.data.shape}" for k, p in params_dict.items()
-                 if k in arrays and p.data is not None and arrays[k].shape != p.data.shape]
-        problems = []
-        if missing:
-            problems.append("missing keys " + ", ".join(missing))
-        if extra:
-            problems.append("unexpected keys " + ", ".join(extra))
-        if wrong:
-            problems.append("wrong shapes " + "; ".join(wrong))
-        if problems:
-            raise ValueError(f"load_weights: {path} does not match the model: " + "; ".join(problems))
-
-        for key, param in params_dict.items():
-            if key not in arrays:
+        for key, owner, _, param in entries:  # everything is read and checked: now assign
+            if key not in loaded:
                 continue
-            data = arrays[key]
-            if param.data is not None:
-                data = data.astype(param.data.dtype, copy=False)
-                if cuda.is_cupy_array(param.data):
-                    data = cuda.as_cupy(data)
+            data = loaded[key]
+            if param.data is not None and cuda.is_cupy_array(param.data):
+                data = cuda.as_cupy(data)
             param.data = data
+            for attr, size in plan[key][1].items():
+                setattr(owner, attr, size)
+
+
+# ----------------------------------------------------------------------------- reading weights files
+# Deflate cannot compress by more than 1032:1 (zlib's technical notes): a zip member declaring more
+# data than that per compressed byte is forged, and is refused before it is decompressed.
+_MAX_DEFLATE_RATIO = 1032
+_REAL_KINDS = "fiu"  # float, signed and unsigned int: cast to the parameter's dtype
+
+
+def _path_arg(fname, path):
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{fname}: path must be a str or os.PathLike, got {type(path).__name__}")
+    path = os.fspath(path)
+    if not isinstance(path, str):
+        raise TypeError(f"{fname}: path must be a str or os.PathLike of str, got bytes")
+    return path
+
+
+def _npz_headers(zf, path):
+    """key -> (ZipInfo, shape, dtype, data bytes) of every member, from the .npy headers alone."""
+    headers = {}
+    for info in zf.infolist():
+        if not info.filename.endswith(".npy"):
+            raise ValueError(f"load_weights: {path}: member {info.filename!r} is not an array (.npy); "
+                             f"not a weights file written by save_weights")
+        key = info.filename[:-4]
+        if key in headers:
+            raise ValueError(f"load_weights: {path}: key {key!r} appears twice")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ValueError(f"load_weights: {path}: {key} uses zip compression {info.compress_type}; "
+                             f"save_weights writes deflate or stored members")
+        limit = info.compress_size * (1 if info.compress_type == zipfile.ZIP_STORED else _MAX_DEFLATE_RATIO)
+        if info.file_size > limit + 1024:
+            raise ValueError(f"load_weights: {path}: {key} declares {info.file_size} bytes from "
+                             f"{info.compress_size} compressed bytes: a damaged or forged file")
+        with zf.open(info) as fp:
+            try:
+                version = np.lib.format.read_magic(fp)
+                if version == (1, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(fp)
+                elif version == (2, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp)
+                else:
+                    raise ValueError(f".npy format version {version} is not supported")
+            except (ValueError, EOFError, OSError, zlib.error, zipfile.BadZipFile) as e:
+                raise ValueError(f"load_weights: {path}: cannot read {key} ({e})") from None
+            header_size = fp.tell()
+        nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        # an object array is pickled (no fixed size); _match_model refuses it by its dtype
+        if not dtype.hasobject and info.file_size != header_size + nbytes:
+            raise ValueError(f"load_weights: {path}: {key}'s header says {shape} {dtype} ({nbytes} "
+                             f"bytes) but the member holds {info.file_size - header_size} bytes")
+        headers[key] = (info, tuple(shape), dtype, nbytes)
+    return headers
+
+
+def _match_model(entries, headers, path):
+    """Check names, shapes and dtypes of the file against the model.  Returns key -> (dtype to cast
+    to or None, {attribute: size} the load sets) for every key in the file; raises ValueError listing
+    every problem."""
+    params = {key: (owner, name, param) for key, owner, name, param in entries}
+    missing = [k for k, (_, _, p) in params.items() if k not in headers and p.data is not None]
+    extra = [k for k in headers if k not in params]
+    wrong, dtypes, plan, bound = [], [], {}, {}
+    for key, (owner, name, param) in params.items():
+        if key not in headers:
+            continue
+        _, shape, dtype, _ = headers[key]
+        if param.data is not None:
+            want, target = tuple(param.data.shape), param.data.dtype
+        else:
+            spec = owner._lazy_spec(name)
+            want, target = (None, None) if spec is None else (tuple(spec[0]), spec[1])
+        sizes = {}
+        if want is not None:
+            layer_sizes = bound.setdefault(id(owner), {})
+            shown = tuple(layer_sizes.get(w, "*") if isinstance(w, str) else w for w in want)
+            ok = len(shape) == len(want)
+            for got, w in zip(shape, want) if ok else ():
+                if isinstance(w, str):
+                    ok = ok and layer_sizes.setdefault(w, got) == got
+                    sizes[w] = got
+                else:
+                    ok = ok and got == w
+            if not ok:
+                model = str(shown).replace("'*'", "*")
+                free = " (* is any size, set by the file)" if "*" in model else ""
+                wrong.append(f"{key}: file {shape}, model {model}{free}")
+        if dtype.kind not in _REAL_KINDS or dtype.hasobject or dtype.fields is not None:
+            into = f" into a {np.dtype(target)} parameter" if target is not None else ""
+            dtypes.append(f"{key}: file {dtype} cannot be loaded{into} (only real numbers are cast)")
+        plan[key] = (None if target is None else np.dtype(target),
+                     {attr: size for attr, size in sizes.items() if hasattr(owner, attr)})
+    problems = []
+    if missing:
+        problems.append("missing keys " + ", ".join(missing))
+    if extra:
+        problems.append("unexpected keys " + ", ".join(extra))
+    if wrong:
+        problems.append("wrong shapes " + "; ".join(wrong))
+    if dtypes:
+        problems.append("wrong dtypes " + "; ".join(dtypes))
+    if problems:
+        raise ValueError(f"load_weights: {path} does not match the model: " + "; ".join(problems))
+    return {key: plan[key] for key in headers}
+
+
+def _read_member(zf, header, path, key, dtype):
+    """Decompress one checked array and cast it to `dtype` (None: as it is)."""
+    info, shape, _, nbytes = header
+    try:
+        with zf.open(info) as fp:
+            data = np.lib.format.read_array(fp, allow_pickle=False)
+    except MemoryError:
+        raise MemoryError(f"load_weights: {path}: {key} ({nbytes} bytes) does not fit in memory") from None
+    except (ValueError, EOFError, OSError, zlib.error, zipfile.BadZipFile) as e:
+        raise ValueError(f"load_weights: {path}: cannot read {key} ({e})") from None
+    return data if dtype is None else data.astype(dtype, copy=False)

@@ -27,20 +27,28 @@ class _ConvBase(Layer):
         self.kernel_size = checks.kernel_arg(lname, kernel_size)
         self.stride = checks.stride_arg(lname, stride)
         self.pad = checks.pad_arg(lname, pad)
+        checks.bool_arg(nobias, f"{lname}: nobias", f"The arguments are {lname}(out_channels, "
+                        f"kernel_size, stride=1, pad=0, nobias=False, dtype=np.float32, in_channels=None): "
+                        f"PyTorch's nn.{self._torch_name}(in_channels, out_channels, kernel_size, stride, "
+                        f"padding) is {lname}(out_channels, kernel_size, stride, pad, "
+                        f"in_channels=in_channels)")
         self.dtype = np.dtype(dtype)
         self.W = Parameter(None, name="W")
         if self.in_channels is not None:
             self._init_W()
         self.b = None if nobias else Parameter(np.zeros(self.out_channels, dtype=self.dtype), name="b")
 
-    def _w_shape(self):
+    def _w_shape(self, in_channels):
         raise NotImplementedError()
+
+    def _lazy_spec(self, name):
+        return (self._w_shape("in_channels"), self.dtype) if name == "W" else None
 
     def _init_W(self, xp=np):
         KH, KW = self.kernel_size
         fan_in = self.in_channels * KH * KW
         scale = np.sqrt(2.0 / fan_in)  # He initialisation
-        W = xp.random.randn(*self._w_shape()) * scale
+        W = xp.random.randn(*self._w_shape(self.in_channels)) * scale
         self.W.data = W.astype(self.dtype)
 
     def _lazy_init(self, x):
@@ -56,9 +64,10 @@ class _ConvBase(Layer):
 
 class Conv2d(_ConvBase):
     """2-D convolution layer: W (out_channels, in_channels, KH, KW), b (out_channels,)."""
+    _torch_name = "Conv2d"
 
-    def _w_shape(self):
-        return (self.out_channels, self.in_channels) + self.kernel_size
+    def _w_shape(self, in_channels):
+        return (self.out_channels, in_channels) + self.kernel_size
 
     def forward(self, x):
         self._lazy_init(x)
@@ -68,9 +77,10 @@ class Conv2d(_ConvBase):
 class Deconv2d(_ConvBase):
     """2-D transposed convolution layer: W (in_channels, out_channels, KH, KW), b (out_channels,).
     Output size SH*(H-1) + KH - 2*PH (and likewise for the width)."""
+    _torch_name = "ConvTranspose2d"
 
-    def _w_shape(self):
-        return (self.in_channels, self.out_channels) + self.kernel_size
+    def _w_shape(self, in_channels):
+        return (in_channels, self.out_channels) + self.kernel_size
 
     def forward(self, x):
         self._lazy_init(x)

@@ -1,7 +1,7 @@
 """Fully connected layers: Linear (x W + b) and EmbedID (a lookup table)."""
 import numpy as np
 
-from minigrad import cuda
+from minigrad import checks, cuda
 from minigrad.core import Parameter
 from minigrad.functions import embed_id, linear
 from minigrad.layers.base import Layer
@@ -12,8 +12,11 @@ class Linear(Layer):
 
     def __init__(self, out_size, nobias=False, dtype=np.float32, in_size=None):
         super().__init__()
-        self.in_size = in_size
-        self.out_size = out_size
+        self.out_size = checks.positive_int(out_size, "Linear: out_size")
+        checks.bool_arg(nobias, "Linear: nobias", "The arguments are Linear(out_size, nobias=False, "
+                        "dtype=np.float32, in_size=None): PyTorch's nn.Linear(in_features, out_features) "
+                        "is Linear(out_features, in_size=in_features)")
+        self.in_size = None if in_size is None else checks.positive_int(in_size, "Linear: in_size")
         self.dtype = dtype
         self.W = Parameter(None, name="W")
         if in_size is not None:
@@ -23,6 +26,9 @@ class Linear(Layer):
     def _init_W(self, xp=np):
         scale = np.sqrt(1 / self.in_size)
         self.W.data = (xp.random.randn(self.in_size, self.out_size) * scale).astype(self.dtype)
+
+    def _lazy_spec(self, name):
+        return (("in_size", self.out_size), self.dtype) if name == "W" else None
 
     def forward(self, x):
         if self.W.data is None:

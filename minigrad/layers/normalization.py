@@ -17,6 +17,10 @@ class BatchNorm(Layer):
         self.gamma = Parameter(None, name="gamma")
         self.beta = Parameter(None, name="beta")
 
+    def _lazy_spec(self, name):
+        # the four vectors share the channel count; their dtype follows the first input's
+        return (("channels",), None) if name in ("avg_mean", "avg_var", "gamma", "beta") else None
+
     def _init_params(self, x):
         xp = cuda.get_array_module(x)
         channels = x.shape[1]
