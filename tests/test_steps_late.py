@@ -420,6 +420,14 @@ def test_step(n, tmp_path):
             assert "dot is not installed" in out
 
 
+@pytest.mark.gpu
+def test_step52_runs_on_the_gpu(tmp_path):
+    out = run_step(52, tmp_path)
+    assert "GPU found: running on the GPU" in out
+    assert "the weights live in cupy arrays; array module: cupy" in out
+    check_52(out, tmp_path)
+
+
 def test_late_steps_are_documented_programs():
     for n in range(23, 61):
         source = (STEPS / f"step{n:02d}.py").read_text(encoding="utf-8")

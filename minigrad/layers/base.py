@@ -87,15 +87,32 @@ class Layer:
         for param in self.params():
             param.cleargrad()
 
+    _on_gpu = False  # set by to_gpu/to_cpu: where load_weights puts Parameters not yet initialised
+
     def to_cpu(self):
         for param in self.params():
             param.to_cpu()
+        self._set_device(False)
         return self
 
     def to_gpu(self):
         for param in self.params():
             param.to_gpu()
+        self._set_device(True)
         return self
+
+    def _layers(self, seen=None):
+        """This layer and every Layer below it, each once."""
+        seen = set() if seen is None else seen
+        seen.add(id(self))
+        yield self
+        for _, obj in self.named_children():
+            if isinstance(obj, Layer) and id(obj) not in seen:
+                yield from obj._layers(seen)
+
+    def _set_device(self, on_gpu):
+        for layer in self._layers():
+            object.__setattr__(layer, "_on_gpu", on_gpu)
 
     def _flatten_params(self, params_dict, parent_key=""):
         """Fill `params_dict` with key -> Parameter ('l1/W', 'layers/0/b' ...), as save_weights names them."""
@@ -143,12 +160,15 @@ class Layer:
         if problems:
             raise ValueError(f"load_weights: {path} does not match the model: " + "; ".join(problems))
 
+        # a Parameter goes where its array is; one not yet initialised, where its layer was moved
+        lazy_on_gpu = {id(p) for layer in self._layers() if layer._on_gpu
+                       for _, p in layer.named_children() if isinstance(p, Parameter) and p.data is None}
         for key, param in params_dict.items():
             if key not in arrays:
                 continue
             data = arrays[key]
             if param.data is not None:
                 data = data.astype(param.data.dtype, copy=False)
-                if cuda.is_cupy_array(param.data):
-                    data = cuda.as_cupy(data)
+            if cuda.is_cupy_array(param.data) or id(param) in lazy_on_gpu:
+                data = cuda.as_cupy(data)
             param.data = data
