@@ -62,6 +62,8 @@ def gradient_check(f, x, *args, rtol=1e-4, atol=1e-5, second_order=False, **kwar
         return a
 
     x = x.data if isinstance(x, Variable) else x
+    cuda.check_same_device("gradient_check", [x] + [a.data if isinstance(a, Variable) else a for a in args
+                                                    if isinstance(a, Variable) or hasattr(a, "dtype")])
     inputs = [x.astype(np.float64)] + [to64(a) for a in args]  # x is always checked, even if integer
     float_idx = [i for i, a in enumerate(inputs)
                  if hasattr(a, "dtype") and getattr(a, "dtype").kind == "f"]

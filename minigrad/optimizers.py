@@ -63,12 +63,19 @@ class _StatefulOptimizer(Optimizer):
         self.state = {}
 
     def slots(self, param, *names):
-        """This parameter's state arrays `names`, created as zeros on its device the first time."""
+        """This parameter's state arrays `names`, created as zeros on its device the first time, and
+        moved with it when the model moved (to_gpu/to_cpu) since the last update."""
         key = id(param)
-        if key not in self.state:
+        state = self.state.get(key)
+        if state is None:
             xp = cuda.get_array_module(param.data)
-            self.state[key] = {name: xp.zeros_like(param.data) for name in names}
-        return self.state[key]
+            state = self.state[key] = {name: xp.zeros_like(param.data) for name in names}
+        else:
+            on_gpu = cuda.is_cupy_array(param.data)
+            if cuda.is_cupy_array(state[names[0]]) != on_gpu:
+                move = cuda.as_cupy if on_gpu else cuda.as_numpy
+                state = self.state[key] = {name: move(a) for name, a in state.items()}
+        return state
 
 
 class SGD(Optimizer):

@@ -13,11 +13,13 @@ A row is a plain dict:
 The glue at the end turns a row into the arguments of minigrad.testing's checks: `make_inputs(case)`,
 `options(case)` (seed and name) and `tolerances(case)`.
 """
+import sys
 import zlib
 
 import numpy as np
 
 import minigrad.functions as F
+from minigrad import cuda
 from minigrad.core import using_config
 
 DEFAULT_RTOL = 1e-5
@@ -64,10 +66,13 @@ def _binary(shape):
 
 
 def _seeded(fn, seed=0):
-    """Run fn with np.random seeded (dropout masks), restoring the global state afterwards."""
+    """Run fn with np.random seeded (dropout masks), restoring the global state afterwards.  CuPy's
+    stream, where CuPy is loaded, is seeded too (CuPy cannot save and restore it)."""
     def run(*args):
         state = np.random.get_state()
         np.random.seed(seed)
+        if "cupy" in sys.modules:
+            sys.modules["cupy"].random.seed(seed)
         try:
             return fn(*args)
         finally:
@@ -146,7 +151,13 @@ def _np_get_item_grad(gy, slices, shape):
 # =============================================================================
 # Fixed constants used inside some rows
 # =============================================================================
-# (rows cast them to the input's dtype: a float64 array operand promotes float32, as in NumPy)
+# (rows cast them to the input's dtype: a float64 array operand promotes float32, as in NumPy; and
+# move them to the input's device with _on: CuPy refuses host arrays mixed with its own)
+def _on(x, a):
+    """The host array `a` on the device of `x` (an array or a Variable)."""
+    return cuda.get_array_module(x).asarray(a)
+
+
 _A23 = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])  # left operand of ndarray @ Variable
 _BASE3 = np.array([0.5, 2.0, 3.0])                          # ndarray ** Variable
 _EXP3 = np.array([1.0, 2.0, 3.0])                           # Variable ** ndarray
@@ -161,13 +172,14 @@ _RUN_VAR2 = np.array([0.8, 1.2])
 def _bn_train(x, gamma, beta):
     c = x.shape[1]
     with using_config("train", True):
-        return F.batch_norm(x, gamma, beta, np.zeros(c), np.ones(c))
+        xp = cuda.get_array_module(x)
+        return F.batch_norm(x, gamma, beta, xp.zeros(c), xp.ones(c))
 
 
 def _bn_test(mean, var):
     def run(x, gamma, beta):
         with using_config("train", False):
-            return F.batch_norm(x, gamma, beta, mean.copy(), var.copy())
+            return F.batch_norm(x, gamma, beta, _on(x, mean).copy(), _on(x, var).copy())
     return run
 
 
@@ -227,7 +239,7 @@ CORE_CASES = [
          reference=lambda a: a ** -2.0),
     dict(name="pow_0d_ndarray", fn=lambda a: a ** np.array(2.0), make_inputs=_normal((2, 3)),
          reference=np.square),
-    dict(name="pow_ndarray", fn=lambda a: a ** _EXP3.astype(a.dtype), make_inputs=_normal((2, 3)),
+    dict(name="pow_ndarray", fn=lambda a: a ** _on(a, _EXP3).astype(a.dtype), make_inputs=_normal((2, 3)),
          reference=lambda a: a ** _EXP3),
     dict(name="pow_variable", fn=lambda a, b: a ** b,
          make_inputs=lambda rng: [rng.uniform(0.5, 2.0, (2, 3)), rng.standard_normal((2, 3))],
@@ -237,14 +249,14 @@ CORE_CASES = [
          reference=np.power),
     dict(name="rpow_scalar", fn=lambda a: 2.0 ** a, make_inputs=_normal((2, 3)),
          reference=lambda a: 2.0 ** a),
-    dict(name="rpow_ndarray", fn=lambda a: _BASE3.astype(a.dtype) ** a, make_inputs=_normal((2, 3)),
+    dict(name="rpow_ndarray", fn=lambda a: _on(a, _BASE3).astype(a.dtype) ** a, make_inputs=_normal((2, 3)),
          reference=lambda a: _BASE3 ** a),
 
     # --- matrix products ---
     dict(name="matmul_2d", fn=F.matmul, make_inputs=_normal((2, 3), (3, 4)), reference=np.matmul),
     dict(name="matmul_operator", fn=lambda a, b: a @ b, make_inputs=_normal((2, 3), (3, 2)),
          reference=np.matmul),
-    dict(name="rmatmul_ndarray", fn=lambda w: _A23.astype(w.dtype) @ w, make_inputs=_normal((3, 2)),
+    dict(name="rmatmul_ndarray", fn=lambda w: _on(w, _A23).astype(w.dtype) @ w, make_inputs=_normal((3, 2)),
          reference=lambda w: _A23 @ w),
     dict(name="matmul_batched_2d_weight", fn=F.matmul, make_inputs=_normal((2, 3, 4), (4, 2)),
          reference=np.matmul),
@@ -285,7 +297,7 @@ CORE_CASES = [
          reference=lambda x: np.where(x > 0, x, 0.2 * x)),
     dict(name="leaky_relu_slope", fn=lambda x: F.leaky_relu(x, 0.05), make_inputs=_inputs(_away((2, 3))),
          reference=lambda x: np.where(x > 0, x, 0.05 * x)),
-    dict(name="scale", fn=lambda x: F.Scale(_SCALE23.astype(x.dtype))(x), make_inputs=_normal((2, 3)),
+    dict(name="scale", fn=lambda x: F.Scale(_on(x, _SCALE23).astype(x.dtype))(x), make_inputs=_normal((2, 3)),
          reference=lambda x: x * _SCALE23),
 
     # --- shapes ---
@@ -323,7 +335,7 @@ CORE_CASES = [
          reference=lambda x: x[[1, 1, 0]]),
     dict(name="get_item_fancy_pairs", fn=lambda x: x[[0, 1, 0], [2, 0, 2]], make_inputs=_normal((2, 3)),
          reference=lambda x: x[[0, 1, 0], [2, 0, 2]]),
-    dict(name="get_item_bool_mask", fn=lambda x: x[_MASK23], make_inputs=_normal((2, 3)),
+    dict(name="get_item_bool_mask", fn=lambda x: x[_on(x, _MASK23)], make_inputs=_normal((2, 3)),
          reference=lambda x: x[_MASK23]),
     dict(name="get_item_grad", fn=lambda gy: F.GetItemGrad(np.array([0, 2, 0]), (3, 2))(gy),
          make_inputs=_normal((3, 2)),

@@ -19,6 +19,7 @@ Sizes are small (N=2, C=2, 5x6 inputs) so the numerical gradients stay fast.
 import numpy as np
 
 import minigrad.functions as F
+from minigrad import cuda
 from minigrad.core import Variable
 
 
@@ -256,18 +257,19 @@ _X = (2, 2, 5, 6)  # N, C, H, W of most rows
 _X_FIXED = _distinct(_X)(np.random.default_rng(12345))
 
 
-def _fixed_max_pool(kernel, stride, pad):
+def _fixed_max_pool(kernel, stride, pad, like):
+    """Max pooling run on _X_FIXED, on the device of `like` (its indexes must live there too)."""
     f = F.Pooling(kernel, stride, pad)
-    f(Variable(_X_FIXED.copy()))
+    f(Variable(cuda.get_array_module(like).array(_X_FIXED)))
     return f
 
 
 def _pool_grad_fn(kernel, stride, pad):
-    return lambda gy: F.Pooling2DGrad(_fixed_max_pool(kernel, stride, pad))(gy)
+    return lambda gy: F.Pooling2DGrad(_fixed_max_pool(kernel, stride, pad, gy))(gy)
 
 
 def _pool_with_indexes_fn(kernel, stride, pad):
-    return lambda x: F.Pooling2DWithIndexes(_fixed_max_pool(kernel, stride, pad))(x)
+    return lambda x: F.Pooling2DWithIndexes(_fixed_max_pool(kernel, stride, pad, x))(x)
 
 
 def _avg_pool_grad_fn(in_shape, kernel, stride, pad):

@@ -148,6 +148,7 @@ def test_gpu_flag_uses_minigrad_cuda(monkeypatch):
     assert loader.gpu is True
 
 
+@pytest.mark.gpu
 def test_gpu_real_cupy():
     cupy = pytest.importorskip("cupy")
     try:

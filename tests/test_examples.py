@@ -56,6 +56,31 @@ def test_mnist_lenet_gpu_without_gpu_fails_clearly(tmp_path):
     assert "Traceback" not in proc.stderr and "test accuracy" not in proc.stdout
 
 
+@pytest.mark.gpu
+def test_mnist_lenet_on_the_gpu(tmp_path):
+    """The main job with --gpu trains as on the CPU, and its saved weights give the same test
+    accuracy on the CPU (saving moves nothing and writes host arrays)."""
+    import numpy as np
+    import minigrad
+    from minigrad.datasets import MNIST
+    from minigrad.models import LeNet
+    from minigrad.transforms import Compose, Normalize, ToFloat
+    proc = run_example("mnist_lenet.py", "--gpu", "--epochs", "2", "--limit", "2000", "--save", "w.npz",
+                       cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "2,000 train / 1,000 test, 2 epochs" in proc.stdout and ", gpu\n" in proc.stdout
+    accuracy = last_accuracy(proc.stdout)
+    assert accuracy > 0.75  # as the CPU run: 40 Adam steps on 2,000 digits
+    model = LeNet(num_classes=10)
+    model.load_weights(tmp_path / "w.npz")
+    test = MNIST(train=False, sample=True, transform=Compose([ToFloat(), Normalize(0., 255.)]))
+    x = np.stack([test[i][0] for i in range(len(test))])
+    with minigrad.no_grad(), minigrad.test_mode():
+        pred = model(x).data.argmax(axis=1)
+    assert isinstance(pred, np.ndarray)
+    assert abs((pred == test.label).mean() - accuracy) <= 0.002  # GPU rounding may flip a digit
+
+
 def test_spiral_mlp(tmp_path):
     proc = run_example("spiral_mlp.py", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr

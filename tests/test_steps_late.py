@@ -434,6 +434,14 @@ def test_drawing_steps_replace_a_symlink_instead_of_writing_through_it(n, tmp_pa
         assert not (work / name).is_symlink() and (work / name).stat().st_size > 100
 
 
+@pytest.mark.gpu
+def test_step52_runs_on_the_gpu(tmp_path):
+    out = run_step(52, tmp_path)
+    assert "GPU found: running on the GPU" in out
+    assert "the weights live in cupy arrays; array module: cupy" in out
+    check_52(out, tmp_path)
+
+
 def test_late_steps_are_documented_programs():
     for n in range(23, 61):
         source = (STEPS / f"step{n:02d}.py").read_text(encoding="utf-8")

@@ -129,6 +129,7 @@ def binary_cross_entropy(p, t):
 def accuracy(y, t):
     """Fraction of rows of y whose argmax equals the label in t (not differentiable)."""
     y, t = as_variable(y), as_variable(t)
+    cuda.check_same_device("accuracy", (y.data, t.data))
     pred = y.data.argmax(axis=1).reshape(t.shape)
     acc = (pred == t.data).mean()
     return Variable(as_array(acc))

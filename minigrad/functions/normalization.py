@@ -37,6 +37,7 @@ def batch_norm(x, gamma, beta, mean, var, decay=0.9, eps=2e-5):
     x, gamma, beta = as_variable(x), as_variable(gamma), as_variable(beta)
     mean = mean.data if isinstance(mean, Variable) else mean  # running statistics: arrays, updated in place
     var = var.data if isinstance(var, Variable) else var
+    cuda.check_same_device("batch_norm", (x.data, gamma.data, beta.data, mean, var))
     axes, param_shape = _channel_axes(x)
     if gamma.size != x.shape[1] or beta.size != x.shape[1]:
         raise ValueError(f"batch_norm: gamma/beta have {gamma.size}/{beta.size} elements but x has "

@@ -107,15 +107,32 @@ class Layer:
         for param in self.params():
             param.cleargrad()
 
+    _on_gpu = False  # set by to_gpu/to_cpu: where load_weights puts Parameters not yet initialised
+
     def to_cpu(self):
         for param in self.params():
             param.to_cpu()
+        self._set_device(False)
         return self
 
     def to_gpu(self):
         for param in self.params():
             param.to_gpu()
+        self._set_device(True)
         return self
+
+    def _layers(self, seen=None):
+        """This layer and every Layer below it, each once."""
+        seen = set() if seen is None else seen
+        seen.add(id(self))
+        yield self
+        for _, obj in self.named_children():
+            if isinstance(obj, Layer) and id(obj) not in seen:
+                yield from obj._layers(seen)
+
+    def _set_device(self, on_gpu):
+        for layer in self._layers():
+            object.__setattr__(layer, "_on_gpu", on_gpu)
 
     def _flatten_params(self, params_dict, parent_key=""):
         """Fill `params_dict` with key -> Parameter ('l1/W', 'layers/0/b' ...), as save_weights names them."""
@@ -161,11 +178,13 @@ class Layer:
                           for key, (dtype, _) in plan.items()}
         except zipfile.BadZipFile as e:
             raise ValueError(f"load_weights: {path} is not a readable .npz weights file ({e})") from None
-        for key, owner, _, param in entries:  # everything is read and checked: now assign
+        # everything is read and checked: now assign, each Parameter on the device of its array, or
+        # of its layer's last to_gpu()/to_cpu() while it is not yet initialised
+        for key, owner, _, param in entries:
             if key not in loaded:
                 continue
             data = loaded[key]
-            if param.data is not None and cuda.is_cupy_array(param.data):
+            if cuda.is_cupy_array(param.data) or (param.data is None and owner._on_gpu):
                 data = cuda.as_cupy(data)
             param.data = data
             for attr, size in plan[key][1].items():
