@@ -15,6 +15,9 @@ setup(
     extras_require={
         "gpu": ["cupy-cuda12x"],  # the prebuilt CuPy for CUDA 12; pick cupy-cudaXXx for another CUDA
         "test": ["pytest", "import-linter"],
+        "plot": ["matplotlib"],
+        # Jupyter: a kernel, and tqdm's progress widget (which needs ipywidgets)
+        "notebook": ["ipykernel", "tqdm", "ipywidgets"],
         "bench": ["torch"],
         "onnx": ["onnx", "onnxruntime"],
     },

@@ -11,6 +11,7 @@ arithmetic Functions live in minigrad.functions, and minigrad.operators installs
 """
 import contextlib
 import heapq
+import html
 import sys
 import weakref
 
@@ -91,6 +92,18 @@ class Variable:
             return "variable(None)"
         body = str(self.data).replace("\n", "\n" + " " * 9)
         return f"variable({body})"
+
+    def _repr_html_(self):
+        """Notebook display: name, shape, dtype, device, whether a gradient is held, then the data."""
+        facts = ["data None"] if self.data is None else [f"shape {self.shape}", str(self.dtype)]
+        if self.data is not None and cuda.is_cupy_array(self.data):
+            facts.append("on GPU")
+        facts.append("no grad" if self.grad is None else "grad held")
+        if self.creator is not None:
+            facts.append(f"made by {type(self.creator).__name__}")
+        name = "" if self.name is None else f" <code>{html.escape(str(self.name))}</code>"
+        return (f"<div><b>{type(self).__name__}</b>{name} &middot; {html.escape(' · '.join(facts))}</div>"
+                f"<pre>{html.escape(repr(self))}</pre>")
 
     def unchain(self):
         """Forget the creator: this Variable becomes a leaf."""

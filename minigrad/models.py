@@ -4,20 +4,30 @@ import numpy as np
 from minigrad import functions as F
 from minigrad import layers as L
 from minigrad.graph import plot_dot_graph
-from minigrad.summary import count_params, summary
+from minigrad.summary import count_params, summarize, summary
 
 
 class Model(L.Layer):
-    """A Layer that is a whole network: `plot()` draws its graph, `summary()` tabulates it."""
+    """A Layer that is a whole network: `plot()` draws its graph, `summary()` tabulates it; a notebook
+    displays a Model as the table of its layers."""
 
-    def plot(self, *inputs, to_file="model.png"):
+    def plot(self, *inputs, to_file="model.png", cluster=False, rankdir=None):
+        """Draw the graph of `self(*inputs)` to `to_file`, parameters labelled by layer (`conv1/W`),
+        with `cluster=True` each layer boxed; see plot_dot_graph."""
         y = self.forward(*inputs)
-        return plot_dot_graph(y, verbose=True, to_file=to_file)
+        return plot_dot_graph(y, verbose=True, to_file=to_file, model=self, cluster=cluster, rankdir=rankdir)
 
-    def summary(self, input_shape, dtype=np.float32, print_fn=print):
-        """Run one zero sample of `input_shape` (without the batch axis) through the model and print a
-        table of its layers (name, type, output shape, parameters) with totals.  Returns the rows."""
-        return summary(self, input_shape, dtype=dtype, print_fn=print_fn)
+    def summary(self, input_shape=None, dtype=np.float32, print_fn=print):
+        """Print a table of the model's layers (name, type, output shape, parameters) with totals: with
+        `input_shape` (without the batch axis) one zero sample runs through the model to find the output
+        shapes; without, the table lists the weights' shapes.  Returns None (summarize() returns the
+        table as an object)."""
+        summary(self, input_shape, dtype=dtype, print_fn=print_fn)
+
+    def _repr_html_(self):
+        # Displaying must not run the model (it would initialise lazy weights and reset RNN states),
+        # so the table is the structural one: layers, weight shapes, parameter counts.
+        return summarize(self)._repr_html_()
 
     def count_params(self):
         """Number of scalar parameters (initialised ones)."""

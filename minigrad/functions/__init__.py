@@ -26,3 +26,4 @@ from minigrad.functions.conv import (  # noqa: F401
     AveragePooling, AveragePooling2DGrad, Col2im, Conv2d, Conv2DGradW, Deconv2d, Im2col, Pooling,
     Pooling2DGrad, Pooling2DWithIndexes, average_pooling, col2im, col2im_array, conv2d, conv2d_simple,
     deconv2d, im2col, im2col_array, pooling, pooling_simple)
+from minigrad.functions.conv import MaxPooling  # noqa: F401  (Pooling is its DeZero name)

@@ -291,7 +291,7 @@ class _Pooling(Function):
         return self.geometry
 
 
-class Pooling(_Pooling):
+class MaxPooling(_Pooling):
     """Max pooling (padding is -inf, so it never wins); remembers where each maximum came from."""
     fname = "pooling"
 
@@ -305,6 +305,9 @@ class Pooling(_Pooling):
 
     def backward(self, gy):
         return Pooling2DGrad(self)(gy)
+
+
+Pooling = MaxPooling  # DeZero's name
 
 
 def pooling(x, kernel_size, stride=1, pad=0):
