@@ -30,6 +30,6 @@ __version__ = "0.1.0"
 
 def __getattr__(name):
     # The classifier is an application: load it (and what it needs) only when asked for.
-    if name == "Scratch2dCNNClassifier":
-        return importlib.import_module("minigrad.apps.classifier").Scratch2dCNNClassifier
+    if name in ("Scratch2dCNNClassifier", "ScratchConvolutionalNeuralNetworkClassifier"):
+        return getattr(importlib.import_module("minigrad.apps.classifier"), name)
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}")

@@ -12,13 +12,14 @@ import math
 import numpy as np
 
 from minigrad import cuda
-from minigrad.datasets import Dataset
+from minigrad.datasets import ArrayDataset, Dataset
 from minigrad.transforms import _batchable
 from minigrad.checks import bool_arg, positive_int
 
 
 class DataLoader:
-    """Iterate over `dataset` in batches of `batch_size` (the last one may be smaller).
+    """Iterate over `dataset` in batches of `batch_size` (the last one may be smaller).  `dataset` may
+    also be a tuple of arrays `(X, y)` or `(X,)`, as for ArrayDataset.
 
     shuffle=True draws a new order from NumPy's global random state at every reset (seed it with
     np.random.seed for reproducible runs). Attributes: data_size, max_iter (batches per epoch), iteration.
@@ -27,6 +28,9 @@ class DataLoader:
     def __init__(self, dataset, batch_size, shuffle=True, gpu=False):
         name = type(self).__name__
         self.batch_size = positive_int(batch_size, f"{name}: batch_size")
+        if isinstance(dataset, tuple) and 1 <= len(dataset) <= 2 and all(
+                isinstance(a, np.ndarray) for a in dataset):
+            dataset = ArrayDataset(*dataset)  # (X, y): read as two arrays, not as two examples
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(f"{name}: dataset must be a Dataset (or any object with len() and "
                             f"indexing), got {type(dataset).__name__}")

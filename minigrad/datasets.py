@@ -1,4 +1,5 @@
-"""Datasets (DeZero's names): Spiral, SinCurve, MNIST, FashionMNIST, and the bundled MNIST sample.
+"""Datasets (DeZero's names): Spiral, SinCurve, MNIST, FashionMNIST, and the bundled MNIST sample;
+ArrayDataset wraps arrays you already hold.
 
 A Dataset holds `data` and `label` arrays made by `prepare()`; `ds[i]` returns `(transform(x), target_transform(t))`.
 MNIST-like data come from the standard IDX files, looked up locally first (see `find_data`), downloaded
@@ -48,6 +49,28 @@ class Dataset:
 
     def __len__(self):
         return 0 if self.data is None else len(self.data)
+
+
+class ArrayDataset(Dataset):
+    """Examples given as arrays (PyTorch's TensorDataset): `ArrayDataset(X, y)` serves `(X[i], y[i])`,
+    `ArrayDataset(X)` serves `(X[i], None)`.  `DataLoader((X, y), batch_size)` wraps its tuple in one.
+    The arrays are kept as given (no copy), so DataLoader batches them with one gather each."""
+
+    def __init__(self, X, y=None, transform=None, target_transform=None):
+        super().__init__(train=True, transform=transform, target_transform=target_transform)
+        self.data = self._array(X, "X")
+        self.label = None if y is None else self._array(y, "y")
+        if self.label is not None and len(self.label) != len(self.data):
+            raise ValueError(f"ArrayDataset: X and y have different lengths: X has {len(self.data)} "
+                             f"examples, y has {len(self.label)}")
+
+    @staticmethod
+    def _array(a, name):
+        a = np.asarray(a)
+        if a.ndim == 0 or a.dtype.kind not in "biuf":
+            raise TypeError(f"ArrayDataset: {name} must be a numeric array with a first (example) axis, "
+                            f"got {'dtype ' + str(a.dtype) if a.ndim else 'a scalar'}")
+        return a
 
 
 # ----------------------------------------------------------------------------- toy data

@@ -1,6 +1,7 @@
 """Variable's operators and tensor methods, installed on the class from the Functions that implement
 them: `+ - * / ** @ []` (with their reflected forms) and `reshape`, `transpose`, `T`, `sum`, `max`,
-`min`.  The engine (minigrad.core) knows none of them; `import minigrad` calls setup_variable()."""
+`min`; and PyTorch's `item`, `argmax`, `view`, so those habits work too.  The engine (minigrad.core)
+knows none of them; `import minigrad` calls setup_variable()."""
 from minigrad.core import Variable
 from minigrad.functions import arithmetic, reduction, shape
 from minigrad.functions.matrix import matmul
@@ -32,6 +33,22 @@ def _min(self, axis=None, keepdims=False):
     return reduction.min(self, axis, keepdims)
 
 
+def _item(self):
+    """The one element as a Python number (PyTorch's Tensor.item)."""
+    if self.data is None or self.data.size != 1:
+        shape = None if self.data is None else self.data.shape
+        raise ValueError(f"Variable.item: only a Variable of one element converts to a Python number, "
+                         f"got shape {shape}")
+    return self.data.item()
+
+
+def _argmax(self, axis=None, keepdims=False):
+    """Indices of the maxima as a plain int array (NumPy or CuPy, as `data`), not a Variable: an index
+    has no gradient, and an array compares with label arrays elementwise (`(y.argmax(1) == t).mean()`),
+    where a Variable would not."""
+    return self.data.argmax(axis=axis, keepdims=keepdims)
+
+
 def _rmatmul(x, W):
     return matmul(W, x)
 
@@ -58,3 +75,6 @@ def setup_variable():
     Variable.sum = _sum
     Variable.max = _max
     Variable.min = _min
+    Variable.item = _item
+    Variable.argmax = _argmax
+    Variable.view = _reshape  # PyTorch's name; a reshape, so it also works on non-contiguous data

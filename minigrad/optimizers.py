@@ -22,7 +22,8 @@ def _number(owner, name, value, low=0.0, low_ok=True, high=math.inf, high_ok=Fal
 
 
 class Optimizer:
-    """Base class: `setup(target)`, then `update()` after each backward."""
+    """Base class: `setup(target)`, then `update()` after each backward (or PyTorch's `zero_grad()`
+    before it and `step()` after it)."""
 
     def __init__(self):
         self.target = None
@@ -47,6 +48,16 @@ class Optimizer:
 
     def update_one(self, param):
         raise NotImplementedError()
+
+    def step(self):
+        """PyTorch's name for update()."""
+        self.update()
+
+    def zero_grad(self):
+        """PyTorch's name for the target's cleargrads(): every gradient becomes None."""
+        if self.target is None:
+            raise ValueError(f"{type(self).__name__}.zero_grad: call setup(model) first")
+        self.target.cleargrads()
 
     def add_hook(self, f):
         if not callable(f):

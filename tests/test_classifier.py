@@ -181,3 +181,127 @@ def test_a_failed_fit_leaves_the_estimator_unfitted():
         clf.fit(X, y)
     with pytest.raises(ValueError, match="not fitted yet"):
         clf.predict(X)
+
+
+# ----------------------------------------------------------------------------- the course sprint's dialect
+
+def _tiny(n=48, seed=0):
+    """n 8x8 one-channel float images; class 1 has a bright top half, so a conv net separates them."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = rng.random((n, 1, 8, 8)).astype(np.float32) * 0.5
+    X[y == 1, :, :4] += 0.5
+    return X, y
+
+
+SPRINT_NET = dict(output_ch=4, filter_size=3, pooling_size=2, n_nodes=8)
+
+
+def test_sprint_name_and_lazy_import():
+    import minigrad
+    from minigrad.apps.classifier import ScratchConvolutionalNeuralNetworkClassifier
+    assert ScratchConvolutionalNeuralNetworkClassifier is Scratch2dCNNClassifier
+    assert minigrad.ScratchConvolutionalNeuralNetworkClassifier is Scratch2dCNNClassifier
+
+
+def test_sprint_parameters_build_the_sprint_network_and_record_per_batch_losses():
+    X, y = _tiny(50)
+    clf = Scratch2dCNNClassifier(alpha=0.1, sigma=0.05, batch_size=16, epoch=3, verbose=False, output_ch=4,
+                                 filter_size=3, pooling_size=2, stride=1, pad=1, n_nodes=8)
+    clf.fit(X[:40], y[:40], X[40:], y[40:])
+    conv, fc1, fc2 = clf.model_.layers[0], clf.model_.layers[4], clf.model_.layers[6]
+    assert conv.W.shape == (4, 1, 3, 3) and conv.pad == (1, 1)
+    assert fc1.W.shape == (4 * 4 * 4, 8) and fc2.W.shape == (8, 2)
+    # the sprint's `loss`: one list per epoch of the batches' losses (40 = 16 + 16 + 8)
+    assert np.array(clf.loss).shape == (3, 3)
+    for per_batch, mean in zip(clf.loss, clf.loss_):
+        assert mean == pytest.approx(np.dot(per_batch, [16, 16, 8]) / 40)
+    assert clf.val_loss is clf.val_loss_ and len(clf.val_loss) == 3
+    assert clf.predict(X[:5]).shape == (5,)
+
+
+def test_alpha_is_plain_gradient_descent_and_sigma_sets_the_initial_weights():
+    X, y = _tiny(32)
+    a = Scratch2dCNNClassifier(alpha=0.05, epoch=2, batch_size=8, verbose=False, **SPRINT_NET).fit(X, y)
+    b = Scratch2dCNNClassifier(lr=0.05, optimizer="sgd", epochs=2, batch_size=8, verbose=False,
+                               **SPRINT_NET).fit(X, y)
+    c = Scratch2dCNNClassifier(lr=0.05, epochs=2, batch_size=8, verbose=False, **SPRINT_NET).fit(X, y)
+    assert a.loss == b.loss and a.loss != c.loss  # c: Adam
+    init = Scratch2dCNNClassifier(sigma=0.02, alpha=1e-12, epoch=1, verbose=False, **SPRINT_NET).fit(X, y)
+    weights = np.concatenate([p.data.ravel() for p in init.model_.params() if p.ndim >= 2])
+    assert weights.std() == pytest.approx(0.02, rel=0.1)
+    lenet = Scratch2dCNNClassifier(sigma=0.02, lr=1e-12, epochs=1, verbose=False).fit(_tiny(8)[0].repeat(4, 2)
+                                                                                       .repeat(4, 3), y[:8])
+    assert lenet.model_.conv1.W.data.std() == pytest.approx(0.02, rel=0.2)
+
+
+def test_one_hot_labels_are_labels():
+    X, y = _tiny(32)
+    a = Scratch2dCNNClassifier(epochs=1, batch_size=8, verbose=False, **SPRINT_NET).fit(X, np.eye(2)[y])
+    b = Scratch2dCNNClassifier(epochs=1, batch_size=8, verbose=False, **SPRINT_NET).fit(X, y)
+    assert a.loss == b.loss and a.classes_.tolist() == [0, 1]
+    assert a.score(X, np.eye(2)[y]) == b.score(X, y)
+
+
+def test_sprint_parameters_that_contradict_raise():
+    X, y = _tiny(8)
+    cases = [(dict(epochs=2, epoch=3), "epochs and epoch are the same setting"),
+             (dict(lr=0.1, alpha=0.1), "lr and alpha are the same setting"),
+             (dict(network=LeNetLike, n_nodes=10), "network= and the sprint's n_nodes both describe"),
+             (dict(alpha=-1), "alpha must be a positive number"),
+             (dict(sigma=0), "sigma must be a positive number"),
+             (dict(epoch=0), "epoch must be a positive int"),
+             (dict(filter_size=0), "filter_size must be positive, got 0"),
+             (dict(pad=-1), "pad must be non-negative, got -1")]
+    for params, message in cases:
+        with pytest.raises(ValueError, match=message):
+            Scratch2dCNNClassifier(verbose=False, **params).fit(X, y)
+    with pytest.raises(TypeError, match="alpha must be a positive number, got '0.1'"):
+        Scratch2dCNNClassifier(alpha="0.1").fit(X, y)
+    with pytest.raises(TypeError, match=r"stride must be an int or a pair of ints, got 1.5"):
+        Scratch2dCNNClassifier(stride=1.5).fit(X, y)
+
+
+def LeNetLike(num_classes):
+    return Sequential(L.Flatten(), L.Linear(num_classes))
+
+
+def test_repr_shows_the_changed_parameters():
+    assert repr(Scratch2dCNNClassifier()) == "Scratch2dCNNClassifier()"
+    assert repr(Scratch2dCNNClassifier(alpha=0.03, batch_size=600, epoch=30)) == \
+        "Scratch2dCNNClassifier(batch_size=600, alpha=0.03, epoch=30)"
+
+
+# ----------------------------------------------------------------------------- inside scikit-learn
+
+def test_clone_grid_search_and_cross_val_score():
+    sklearn = pytest.importorskip("sklearn")
+    from sklearn.base import clone, is_classifier
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+    X, y = _tiny(48)
+    clf = Scratch2dCNNClassifier(alpha=0.3, epoch=3, batch_size=8, verbose=False, **SPRINT_NET)
+    assert is_classifier(clf)
+    twin = clone(clf)
+    assert twin is not clf and twin.get_params() == clf.get_params()
+    clf.fit(X, y)
+    assert not hasattr(clone(clf), "model_")
+
+    scores = cross_val_score(clf, X, y, cv=3)
+    assert scores.shape == (3,) and scores.mean() > 0.8, (scores, sklearn.__version__)  # chance: 0.5
+    search = GridSearchCV(clf, {"alpha": [1e-6, 0.3], "n_nodes": [4, 8]}, cv=2).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_params_["alpha"] == 0.3  # 1e-6 learns nothing in 3 epochs
+    assert search.best_estimator_.predict(X).shape == (48,)
+
+
+def test_scikit_learn_estimator_checks():
+    pytest.importorskip("sklearn")
+    from sklearn.utils import estimator_checks as checks
+    # the checks that do not fit on 2-D feature tables (an image classifier refuses those)
+    for name in ("check_no_attributes_set_in_init", "check_get_params_invariance", "check_set_params",
+                 "check_parameters_default_constructible", "check_estimator_repr",
+                 "check_estimator_cloneable", "check_valid_tag_types",
+                 "check_do_not_raise_errors_in_init_or_set_params"):
+        check = getattr(checks, name, None)
+        if check is not None:  # older scikit-learn lacks some
+            check("Scratch2dCNNClassifier", Scratch2dCNNClassifier(verbose=False))

@@ -5,32 +5,36 @@ predict_proba / score, for single-channel (or multi-channel) images.
     clf.score(X_test, y_test)
 
 It follows scikit-learn's conventions (parameters stored as given by __init__, learned attributes end
-with an underscore, get_params/set_params) without depending on scikit-learn.
+with an underscore, get_params/set_params, tags) without depending on scikit-learn, so clone,
+GridSearchCV and cross_val_score take it.  It also speaks the course sprint's dialect: the class name
+ScratchConvolutionalNeuralNetworkClassifier, the parameters alpha, sigma, epoch, output_ch,
+filter_size, pooling_size, stride, pad, n_nodes, and the attributes `loss` and `val_loss`.
 """
 import inspect
 import time
 
 import numpy as np
 
-from minigrad import cuda
+from minigrad import checks, cuda
 from minigrad import functions as F
+from minigrad import layers as L
 from minigrad import optimizers
+from minigrad.apps.estimator import ClassifierProtocol, NotFittedError  # noqa: F401  (importable here)
 from minigrad.core import no_grad, test_mode
-from minigrad.checks import positive_int
 from minigrad.layers import Layer
-from minigrad.models import LeNet
+from minigrad.models import LeNet, Sequential
 
-
-class NotFittedError(ValueError, AttributeError):
-    """An estimator was used before `fit` (like scikit-learn's NotFittedError)."""
-
-
+# name -> (optimizer for a learning rate, default learning rate)
 _OPTIMIZERS = {
-    "adam": lambda lr: optimizers.Adam(alpha=lr),
-    "sgd": lambda lr: optimizers.SGD(lr=lr),
-    "momentum": lambda lr: optimizers.MomentumSGD(lr=lr),
-    "adagrad": lambda lr: optimizers.AdaGrad(lr=lr),
+    "adam": (lambda lr: optimizers.Adam(alpha=lr), 1e-3),
+    "sgd": (lambda lr: optimizers.SGD(lr=lr), 0.01),
+    "momentum": (lambda lr: optimizers.MomentumSGD(lr=lr), 0.01),
+    "adagrad": (lambda lr: optimizers.AdaGrad(lr=lr), 1e-3),
 }
+DEFAULT_EPOCHS = 10
+# The sprint's network, conv - ReLU - max pool - fc - ReLU - fc, with these settings where not given.
+_SPRINT_DEFAULTS = {"output_ch": 16, "filter_size": 3, "stride": 1, "pad": 0, "pooling_size": 2,
+                    "n_nodes": 100}
 
 
 class _seeded:
@@ -51,11 +55,29 @@ class _seeded:
         return False
 
 
-def _default_network(num_classes):
-    return LeNet(num_classes=num_classes)
+def _sprint_network(num_classes, in_channels, output_ch, filter_size, stride, pad, pooling_size, n_nodes):
+    return Sequential(L.Conv2d(output_ch, filter_size, stride, pad, in_channels=in_channels), F.relu,
+                      L.MaxPool2D(pooling_size), L.Flatten(), L.Linear(n_nodes), F.relu,
+                      L.Linear(num_classes, in_size=n_nodes))
 
 
-class Scratch2dCNNClassifier:
+def _positive_number(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a positive number, got {value!r}")
+    if not value > 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _one_of(a, b, names, cls):
+    """The value of whichever of two spellings of one setting was given; both given is a mistake."""
+    if a is not None and b is not None:
+        raise ValueError(f"{cls}: {names[0]} and {names[1]} are the same setting ({names[1]} is the "
+                         f"sprint's name); pass one of them, got {names[0]}={a!r}, {names[1]}={b!r}")
+    return a if a is not None else b
+
+
+class Scratch2dCNNClassifier(ClassifierProtocol):
     """A convolutional image classifier trained from scratch (LeNet by default) with minigrad.
 
     Parameters
@@ -63,21 +85,35 @@ class Scratch2dCNNClassifier:
     network : callable returning a minigrad Model, optional
         Builds a fresh network at every `fit`.  If it accepts a `num_classes` argument it gets the number
         of classes (so `network=minigrad.models.LeNet` works); otherwise it is called with no argument and
-        its output must have one column per class.  Default: LeNet.
+        its output must have one column per class.  Default: LeNet, or the sprint's network below.
     epochs : int            passes over the training data (default 10)
     batch_size : int        examples per gradient step, also used to batch predictions (default 100)
-    lr : float              learning rate (Adam's alpha) (default 1e-3)
-    optimizer : str         'adam' (default), 'sgd', 'momentum' or 'adagrad'
+    lr : float              learning rate (default 1e-3 for Adam and AdaGrad, 0.01 for SGD and momentum)
+    optimizer : str         'adam', 'sgd', 'momentum' or 'adagrad'; default 'adam', or 'sgd' when
+                            alpha is given
     seed : int or None      seeds weight initialisation and shuffling (NumPy's global random state is
                             restored after `fit`); None: use the global state as it is
     verbose : bool          print one line per epoch (training loss, validation loss and accuracy)
 
-    Input images
-    ------------
+    The course sprint's parameters (ScratchConvolutionalNeuralNetworkClassifier is the same class):
+    alpha : float           the sprint's learning rate of plain gradient descent: lr, with optimizer
+                            'sgd' unless one is named.  Giving both lr and alpha raises.
+    epoch : int             the sprint's name for epochs (giving both raises)
+    sigma : float           weights (parameters of 2 or more dims) start as N(0, sigma^2) instead of
+                            each layer's default (He / LeCun) initialisation; biases start at zero
+    output_ch, filter_size, stride, pad, pooling_size, n_nodes
+                            the sprint's network: conv (output_ch filters of filter_size, stride, pad)
+                            - ReLU - max pool pooling_size - flatten - fc n_nodes - ReLU - fc classes.
+                            Giving any of them builds it (defaults 16, 3, 1, 0, 2, 100 for the rest);
+                            with `network` as well, they raise.
+
+    Input
+    -----
     X is an array of shape (N, H, W) (one channel; an axis is added) or (N, C, H, W).  uint8 arrays are
     taken as 0-255 pixels and scaled to [0, 1]; any other dtype is cast to float32 and used as given
     (so pass floats already scaled the way you want).  LeNet needs images of at least 16x16 (28x28 for
-    MNIST-like data); predictions need the same (C, H, W) as `fit` saw.
+    MNIST-like data); predictions need the same (C, H, W) as `fit` saw.  y holds labels, or one-hot
+    rows (N, K), which stand for the labels 0..K-1.
 
     Attributes (after fit)
     ----------------------
@@ -87,13 +123,16 @@ class Scratch2dCNNClassifier:
     model_ : Model           the trained network
     loss_ : list of float    mean training loss of each epoch (averaged over its batches, as the
                              weights changed during the epoch)
-    val_loss_ : list         validation loss after each epoch (empty without X_val)
+    loss : list of lists     the sprint's record: the loss of every batch, one list per epoch
+    val_loss_ : list         validation loss after each epoch (empty without X_val); `val_loss` is
+                             the same list under the sprint's name
     val_score_ : list        validation accuracy of each epoch (empty without X_val)
     fit_time_ : float        seconds spent in fit
     """
 
-    def __init__(self, network=None, epochs=10, batch_size=100, lr=1e-3, optimizer="adam", seed=0,
-                 verbose=True):
+    def __init__(self, network=None, epochs=None, batch_size=100, lr=None, optimizer=None, seed=0,
+                 verbose=True, alpha=None, sigma=None, epoch=None, output_ch=None, filter_size=None,
+                 pooling_size=None, stride=None, pad=None, n_nodes=None):
         self.network = network
         self.epochs = epochs
         self.batch_size = batch_size
@@ -101,39 +140,56 @@ class Scratch2dCNNClassifier:
         self.optimizer = optimizer
         self.seed = seed
         self.verbose = verbose
-
-    # ------------------------------------------------------------------ scikit-learn protocol
-    _param_names = ("network", "epochs", "batch_size", "lr", "optimizer", "seed", "verbose")
-
-    def get_params(self, deep=True):
-        return {name: getattr(self, name) for name in self._param_names}
-
-    def set_params(self, **params):
-        for name, value in params.items():
-            if name not in self._param_names:
-                raise ValueError(f"{type(self).__name__}.set_params: unknown parameter {name!r} "
-                                 f"(valid: {', '.join(self._param_names)})")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
+        self.alpha = alpha
+        self.sigma = sigma
+        self.epoch = epoch
+        self.output_ch = output_ch
+        self.filter_size = filter_size
+        self.pooling_size = pooling_size
+        self.stride = stride
+        self.pad = pad
+        self.n_nodes = n_nodes
 
     # ------------------------------------------------------------------ validation
-    def _check_params(self):
+    def _settings(self):
+        """The checked settings as a dict: epochs, batch_size, lr, optimizer, sigma, sprint (the
+        sprint network's arguments, or None)."""
         name = type(self).__name__
-        for attr in ("epochs", "batch_size"):
-            positive_int(getattr(self, attr), f"{name}: {attr}")
-        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float, np.floating)) or not self.lr > 0:
-            raise ValueError(f"{name}: lr must be a positive number, got {self.lr!r}")
-        if self.optimizer not in _OPTIMIZERS:
+        epochs = _one_of(self.epochs, self.epoch, ("epochs", "epoch"), name)
+        lr = _one_of(self.lr, self.alpha, ("lr", "alpha"), name)
+        optimizer = self.optimizer
+        if optimizer is None:  # alpha is the sprint's plain gradient descent
+            optimizer = "sgd" if self.alpha is not None else "adam"
+        if optimizer not in _OPTIMIZERS:
             raise ValueError(f"{name}: optimizer must be one of {', '.join(map(repr, _OPTIMIZERS))}, "
-                             f"got {self.optimizer!r}")
+                             f"got {optimizer!r}")
+        given = {k: getattr(self, k) for k in _SPRINT_DEFAULTS if getattr(self, k) is not None}
+        if given and self.network is not None:
+            raise ValueError(f"{name}: network= and the sprint's {', '.join(given)} both describe the "
+                             "network; pass one or the other")
         if self.network is not None and (isinstance(self.network, Layer) or not callable(self.network)):
             raise TypeError(f"{name}: network must be a callable returning a Model (e.g. a Model class or "
                             f"`lambda: MyNet()`), got {type(self.network).__name__}; an already built "
                             "Model instance would carry its weights from one fit to the next")
+        sprint = None
+        if given:
+            sprint = dict(_SPRINT_DEFAULTS, **given)
+            for k in ("output_ch", "n_nodes"):
+                checks.positive_int(sprint[k], f"{name}: {k}")
+            for k, least in (("filter_size", 1), ("stride", 1), ("pooling_size", 1), ("pad", 0)):
+                if min(checks.pair(sprint[k], f"{name}: {k}")) < least:
+                    raise ValueError(f"{name}: {k} must be {'positive' if least else 'non-negative'}, "
+                                     f"got {sprint[k]!r}")
+        return {
+            "epochs": checks.positive_int(DEFAULT_EPOCHS if epochs is None else epochs,
+                                          f"{name}: {'epoch' if self.epoch is not None else 'epochs'}"),
+            "batch_size": checks.positive_int(self.batch_size, f"{name}: batch_size"),
+            "lr": _OPTIMIZERS[optimizer][1] if lr is None else _positive_number(
+                lr, f"{name}: {'alpha' if self.alpha is not None else 'lr'}"),
+            "optimizer": optimizer,
+            "sigma": None if self.sigma is None else _positive_number(self.sigma, f"{name}: sigma"),
+            "sprint": sprint,
+        }
 
     def _check_X(self, X, method, name="X"):
         """X as a float32 (N, C, H, W) array, following the documented scaling rule."""
@@ -153,19 +209,19 @@ class Scratch2dCNNClassifier:
         return X.astype(np.float32, copy=False)
 
     def _check_y(self, y, n, method, name="y", xname="X"):
+        """y as a 1-D array of labels; one-hot rows (N, K) become the labels 0..K-1."""
         cls = type(self).__name__
         y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] >= 2 and y.dtype.kind in "biuf" and np.isin(y, (0, 1)).all() \
+                and (y.sum(axis=1) == 1).all():
+            y = y.argmax(axis=1)
         if y.ndim != 1:
-            raise ValueError(f"{cls}.{method}: {name} must be a 1-D array of labels, got shape {y.shape}")
+            raise ValueError(f"{cls}.{method}: {name} must be a 1-D array of labels (or one-hot rows), "
+                             f"got shape {y.shape}")
         if len(y) != n:
             raise ValueError(f"{cls}.{method}: {xname} and {name} have different lengths: "
                              f"{xname} has {n} examples, {name} has {len(y)} labels")
         return y
-
-    def _check_fitted(self, method):
-        if not hasattr(self, "model_"):
-            raise NotFittedError(f"{type(self).__name__}.{method}: this {type(self).__name__} instance is "
-                                 "not fitted yet; call fit(X, y) first")
 
     def _encode(self, y, method, name):
         """Labels → indices into classes_; unknown labels raise."""
@@ -177,17 +233,27 @@ class Scratch2dCNNClassifier:
                              f"{np.unique(y[unknown]).tolist()[:10]}")
         return idx.astype(np.int64)
 
-    def _build(self, num_classes):
-        if self.network is None:
-            return _default_network(num_classes)
-        try:
-            takes_classes = "num_classes" in inspect.signature(self.network).parameters
-        except (TypeError, ValueError):  # builtins and the like
-            takes_classes = False
-        model = self.network(num_classes=num_classes) if takes_classes else self.network()
-        if not isinstance(model, Layer):
-            raise TypeError(f"{type(self).__name__}: network() must return a minigrad Model (Layer), "
-                            f"got {type(model).__name__}")
+    def _build(self, settings, X):
+        num_classes = self.n_classes_
+        if settings["sprint"] is not None:
+            model = _sprint_network(num_classes, X.shape[1], **settings["sprint"])
+        elif self.network is None:
+            model = LeNet(num_classes=num_classes)
+        else:
+            try:
+                takes_classes = "num_classes" in inspect.signature(self.network).parameters
+            except (TypeError, ValueError):  # builtins and the like
+                takes_classes = False
+            model = self.network(num_classes=num_classes) if takes_classes else self.network()
+            if not isinstance(model, Layer):
+                raise TypeError(f"{type(self).__name__}: network() must return a minigrad Model (Layer), "
+                                f"got {type(model).__name__}")
+        if settings["sigma"] is not None:
+            with no_grad(), test_mode():
+                model(X[:1])  # creates the weights of layers that size themselves on the first call
+            for param in model.params():
+                if param.data is not None and param.data.ndim >= 2:
+                    param.data = (settings["sigma"] * np.random.randn(*param.shape)).astype(param.dtype)
         return model
 
     # ------------------------------------------------------------------ fitting
@@ -202,7 +268,7 @@ class Scratch2dCNNClassifier:
             raise
 
     def _fit(self, X, y, X_val, y_val):
-        self._check_params()
+        settings = self._settings()
         X = self._check_X(X, "fit")
         y = self._check_y(y, len(X), "fit")
         if (X_val is None) != (y_val is None):
@@ -224,16 +290,18 @@ class Scratch2dCNNClassifier:
             t_val = self._encode(y_val, "fit", "y_val")
 
         self.input_shape_ = X.shape[1:]
-        self.loss_, self.val_loss_, self.val_score_ = [], [], []
+        self.loss_, self.val_loss_, self.val_score_, self.loss = [], [], [], []
+        self.val_loss = self.val_loss_
         start = time.perf_counter()
         with _seeded(self.seed):
-            model = self._build(self.n_classes_)
-            optimizer = _OPTIMIZERS[self.optimizer](float(self.lr)).setup(model)
+            model = self._build(settings, X)
+            optimizer = _OPTIMIZERS[settings["optimizer"]][0](settings["lr"]).setup(model)
             self.model_ = model
-            n, bs = len(X), int(self.batch_size)
-            for epoch in range(int(self.epochs)):
+            n, bs, epochs = len(X), settings["batch_size"], settings["epochs"]
+            sizes = [len(range(n)[i:i + bs]) for i in range(0, n, bs)]
+            for epoch in range(epochs):
                 order = np.random.permutation(n)
-                total = 0.0
+                batch_losses = []
                 for i in range(0, n, bs):
                     idx = order[i:i + bs]
                     out = model(X[idx])
@@ -243,9 +311,10 @@ class Scratch2dCNNClassifier:
                     model.cleargrads()
                     loss.backward()
                     optimizer.update()
-                    total += float(loss.data) * len(idx)
-                self.loss_.append(total / n)
-                line = f"epoch {epoch + 1}/{self.epochs}  loss {self.loss_[-1]:.4f}"
+                    batch_losses.append(float(loss.data))
+                self.loss.append(batch_losses)
+                self.loss_.append(float(np.dot(batch_losses, sizes)) / n)  # the mean over examples
+                line = f"epoch {epoch + 1}/{epochs}  loss {self.loss_[-1]:.4f}"
                 if X_val is not None:
                     logits = self._logits(X_val)
                     val_loss = float(F.softmax_cross_entropy(logits, t_val).data)
@@ -298,3 +367,7 @@ class Scratch2dCNNClassifier:
         X = self._prepare(X, "score")
         y = self._check_y(y, len(X), "score")
         return float(np.mean(self.classes_[self._logits(X).argmax(axis=1)] == y))
+
+
+# The course sprint's name for the same estimator.
+ScratchConvolutionalNeuralNetworkClassifier = Scratch2dCNNClassifier

@@ -4,6 +4,9 @@ A Layer registers every Parameter and Layer assigned to it as an attribute, and 
 (whose Parameters and Layers count, also those appended later), in definition order, so `params()`
 and saved files have a stable order.  An object reachable twice (`self.l0` and `self.layers[0]`) counts
 once, under its first name.
+
+PyTorch's habits work too: `parameters()` is `params()`, and `eval()` / `train()` flip a layer's own
+`training` switch (see Layer.train).
 """
 import os
 import weakref
@@ -13,7 +16,7 @@ import zlib
 import numpy as np
 
 from minigrad import cuda
-from minigrad.core import Parameter
+from minigrad.core import Parameter, test_mode
 from minigrad.files import atomic_path
 
 
@@ -21,6 +24,7 @@ class Layer:
     """Base class of layers and models: parameter registration, device moves, save/load."""
 
     _call_hooks = []  # callables (layer, inputs, outputs), used by Model.summary
+    training = True   # False after eval(): forward runs in test mode (see train)
 
     def __init__(self):
         object.__setattr__(self, "_params", [])
@@ -42,7 +46,11 @@ class Layer:
         object.__delattr__(self, name)
 
     def __call__(self, *inputs):
-        outputs = self.forward(*inputs)
+        if self.training:
+            outputs = self.forward(*inputs)
+        else:
+            with test_mode():
+                outputs = self.forward(*inputs)
         if not isinstance(outputs, tuple):
             outputs = (outputs,)
         self.inputs = [weakref.ref(x) for x in inputs]
@@ -102,6 +110,30 @@ class Layer:
         """Every Parameter of this layer and its sub-layers, each once, in definition order."""
         for _, param in self._named_params():
             yield param
+
+    def parameters(self):
+        """PyTorch's name for params()."""
+        return self.params()
+
+    def train(self, mode=True):
+        """Set the `training` switch of this layer and every sub-layer (PyTorch's Module.train); returns
+        self.  A layer runs in training mode only when its switch and the global one (Config.train,
+        which `test_mode()` turns off) both say so: eval() forces test mode for its calls, and train()
+        only undoes eval(), so DeZero code using `test_mode()` keeps working next to it."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"{type(self).__name__}.train: mode must be a bool, got {mode!r}")
+        stack, seen = [self], set()
+        while stack:
+            layer = stack.pop()
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                layer.training = mode
+                stack.extend(obj for _, obj in layer.named_children() if isinstance(obj, Layer))
+        return self
+
+    def eval(self):
+        """train(False): dropout off, batch norm on its running statistics, for this layer's calls."""
+        return self.train(False)
 
     def cleargrads(self):
         for param in self.params():

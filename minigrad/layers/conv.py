@@ -1,10 +1,13 @@
 """Convolution and pooling layers: Conv2d, Deconv2d, MaxPool2D, AveragePool2D, Flatten.
 
 They follow DeZero's signatures (`Conv2d(out_channels, kernel_size, stride=1, pad=0, nobias=False,
-dtype=np.float32, in_channels=None)`).  Weights are float32 by default
+dtype=np.float32, in_channels=None)`); keywords give PyTorch's order in any order
+(`Conv2d(in_channels=1, out_channels=16, kernel_size=3)`).  Weights are float32 by default
 and use He initialisation (normal with std sqrt(2 / fan_in)), suited to ReLU networks.  When
 in_channels is None the weight is created on the first call, on the input's device.
 """
+import warnings
+
 import numpy as np
 
 from minigrad import checks, cuda
@@ -62,12 +65,48 @@ class _ConvBase(Layer):
         self._init_W(cuda.get_array_module(x))
 
 
+# A same-channel conv with a kernel this large and a smaller stride > 1 is, in practice, PyTorch's
+# positional order (in_channels, out_channels, kernel_size) read as DeZero's: the smallest common first
+# out_channels (LeNet's 6) becomes the kernel.  Legitimate DeZero layers of that shape are rare, so
+# this warns rather than raises.
+_PYTORCH_ORDER_MIN_KERNEL = 6
+
+
 class Conv2d(_ConvBase):
-    """2-D convolution layer: W (out_channels, in_channels, KH, KW), b (out_channels,)."""
+    """2-D convolution layer: W (out_channels, in_channels, KH, KW), b (out_channels,).
+
+    Positional arguments follow DeZero's order (out_channels, kernel_size, stride, pad); PyTorch's
+    order is written with keywords, in any order: `Conv2d(in_channels=1, out_channels=16,
+    kernel_size=3)`.  On the first call, a positional PyTorch-order call is caught where the input shows
+    it: the kernel larger than the padded input raises, a suspicious geometry warns."""
     _torch_name = "Conv2d"
 
     def _w_shape(self, in_channels):
         return (self.out_channels, in_channels) + self.kernel_size
+
+    def _lazy_init(self, x):
+        shape = getattr(x, "shape", ())
+        if self.W.data is None and len(shape) == 4:
+            self._check_order(tuple(shape))
+        super()._lazy_init(x)
+
+    def _check_order(self, shape):
+        C, H, W = shape[1:]
+        (KH, KW), (SH, SW), (PH, PW) = self.kernel_size, self.stride, self.pad
+        if self.out_channels != C or KH != KW or SH != SW:
+            return
+        reading = (f"Conv2d reads its positional arguments in DeZero's order (out_channels, "
+                   f"kernel_size, stride, pad): out_channels={self.out_channels}, kernel_size={KH}, "
+                   f"stride={SH}, pad={PH}.  For PyTorch's order write the keywords: "
+                   f"Conv2d(in_channels={C}, out_channels={KH}, kernel_size={SH}"
+                   + (f", stride={PH})" if PH else ")"))
+        if KH > H + 2 * PH or KW > W + 2 * PW:
+            raise ValueError(f"Conv2d: kernel {KH}x{KW} is larger than the padded input "
+                             f"{H + 2 * PH}x{W + 2 * PW}.  {reading}")
+        if 1 < SH < KH and KH >= _PYTORCH_ORDER_MIN_KERNEL:
+            warnings.warn(f"Conv2d: a {KH}x{KH} kernel with stride {SH} and as many output channels as "
+                          f"the input has ({C}) looks like PyTorch's argument order.  {reading}; pass "
+                          "in_channels= to silence this.", UserWarning, stacklevel=5)  # the caller of the layer
 
     def forward(self, x):
         self._lazy_init(x)
