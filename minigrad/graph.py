@@ -109,9 +109,9 @@ class _ModelInfo:
     clusters, the layer holding each Parameter and Function, and the layer tree."""
 
     def __init__(self, model, cluster):
-        if not (hasattr(model, "_named_params") and hasattr(model, "named_children")):
+        if not (hasattr(model, "named_params") and hasattr(model, "named_children")):
             raise TypeError(f"get_dot_graph: model must be a Layer or Model, got {type(model).__name__}")
-        self.param_names = {id(p): path for path, p in model._named_params()}
+        self.param_names = {id(p): path for path, p in model.named_params()}
         self.homes = {}  # id(Parameter) or Function -> layer path
         self.parents = {}  # layer path -> parent path, in definition order
         if not cluster:

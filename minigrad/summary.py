@@ -20,17 +20,7 @@ def count_params(layer):
 
 def _layers(model):
     """(dotted name, layer) of every Layer below `model`, each once, in definition order."""
-    found, seen = [], {id(model)}
-
-    def walk(layer, prefix):
-        for name, obj in layer.named_children():
-            if isinstance(obj, Layer) and id(obj) not in seen:
-                seen.add(id(obj))
-                full = (f"{prefix}.{name}" if prefix else name).replace("/", ".")
-                found.append((full, obj))
-                walk(obj, full)
-    walk(model, "")
-    return found
+    return [(path.replace("/", "."), layer) for path, layer in model.named_layers() if layer is not model]
 
 
 def _is_leaf(layer):
@@ -179,9 +169,7 @@ def summary(model, input_shape=None, dtype=np.float32, print_fn=print):
         print_fn(line)
 
 
-def _reset_states(layer):
-    if hasattr(layer, "reset_state"):
-        layer.reset_state()
-    for _, obj in layer.named_children():
-        if isinstance(obj, Layer):
-            _reset_states(obj)
+def _reset_states(model):
+    for _, layer in model.named_layers():
+        if hasattr(layer, "reset_state"):
+            layer.reset_state()

@@ -210,7 +210,7 @@ def test_model_labels_parameters_by_layer_path():
     assert labels[str(id(model.conv1.W))] == "conv1/W: (6, 1, 5, 5) float32"
     assert labels[str(id(model.fc3.b))] == "fc3/b: (10,) float32"
     assert labels[str(id(x))] == "x: (2, 1, 28, 28) float32"
-    for path, p in model._named_params():
+    for path, p in model.named_params():
         assert f'{id(p)} [label="{path}: {p.shape} float32", color=gold, style=filled]' in dot
     assert f'{id(x)} [label="x: (2, 1, 28, 28) float32", color=orange' in dot
     assert "subgraph" not in dot and "rankdir" not in dot  # both optional

@@ -88,11 +88,6 @@ class Layer:
             else:
                 yield key, self, name, obj
 
-    def _named_params(self, prefix="", seen=None):
-        """(key, Parameter) of every Parameter below this layer, each once, in definition order."""
-        for key, _, _, param in self._walk_params(prefix, seen):
-            yield key, param
-
     def _lazy_spec(self, name):
         """What the not yet initialised Parameter `name` will be: (shape, dtype), or None when unknown.
 
@@ -102,14 +97,30 @@ class Layer:
         accepts any real dtype as it is."""
         return None
 
-    def named_params(self):
-        """('conv1/W', Parameter) for every Parameter below this layer, as save_weights names them."""
-        return self._named_params()
+    def named_params(self, prefix=""):
+        """('conv1/W', Parameter) for every Parameter below this layer, each once, in definition order,
+        named as save_weights names them."""
+        for key, _, _, param in self._walk_params(prefix):
+            yield key, param
 
     def params(self):
         """Every Parameter of this layer and its sub-layers, each once, in definition order."""
-        for _, param in self._named_params():
+        for _, _, _, param in self._walk_params():
             yield param
+
+    def named_layers(self, prefix=""):
+        """(path, Layer) of this layer (path `prefix`) and every Layer below it, each once, parents
+        before children; paths use save_weights' `/` (`block/conv1`, `layers/0`)."""
+        seen, stack = set(), [(prefix, self)]
+        while stack:
+            path, layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            yield path, layer
+            children = [(f"{path}/{name}" if path else name, obj) for name, obj in layer.named_children()
+                        if isinstance(obj, Layer)]
+            stack.extend(reversed(children))
 
     def parameters(self):
         """PyTorch's name for params()."""
@@ -122,13 +133,8 @@ class Layer:
         only undoes eval(), so DeZero code using `test_mode()` keeps working next to it."""
         if not isinstance(mode, bool):
             raise TypeError(f"{type(self).__name__}.train: mode must be a bool, got {mode!r}")
-        stack, seen = [self], set()
-        while stack:
-            layer = stack.pop()
-            if id(layer) not in seen:
-                seen.add(id(layer))
-                layer.training = mode
-                stack.extend(obj for _, obj in layer.named_children() if isinstance(obj, Layer))
+        for _, layer in self.named_layers():
+            layer.training = mode
         return self
 
     def eval(self):
@@ -153,22 +159,13 @@ class Layer:
         self._set_device(True)
         return self
 
-    def _layers(self, seen=None):
-        """This layer and every Layer below it, each once."""
-        seen = set() if seen is None else seen
-        seen.add(id(self))
-        yield self
-        for _, obj in self.named_children():
-            if isinstance(obj, Layer) and id(obj) not in seen:
-                yield from obj._layers(seen)
-
     def _set_device(self, on_gpu):
-        for layer in self._layers():
+        for _, layer in self.named_layers():
             object.__setattr__(layer, "_on_gpu", on_gpu)
 
     def _flatten_params(self, params_dict, parent_key=""):
         """Fill `params_dict` with key -> Parameter ('l1/W', 'layers/0/b' ...), as save_weights names them."""
-        params_dict.update(self._named_params(parent_key))
+        params_dict.update(self.named_params(parent_key))
 
     def save_weights(self, path):
         """Write every initialised Parameter to an .npz file (host arrays; the model stays where it
