@@ -18,7 +18,7 @@ import zlib
 import numpy as np
 
 import minigrad.functions as F
-from minigrad.core import using_config
+from minigrad.core import Copy, using_config
 
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 1e-6
@@ -287,6 +287,7 @@ CORE_CASES = [
          reference=lambda x: np.where(x > 0, x, 0.05 * x)),
     dict(name="scale", fn=lambda x: F.Scale(_SCALE23.astype(x.dtype))(x), make_inputs=_normal((2, 3)),
          reference=lambda x: x * _SCALE23),
+    dict(name="copy", fn=lambda x: Copy()(x), make_inputs=_normal((2, 3)), reference=lambda x: x.copy()),
 
     # --- shapes ---
     dict(name="reshape", fn=lambda x: F.reshape(x, (3, 2)), make_inputs=_normal((2, 3)),
