@@ -390,6 +390,10 @@ CORE_CASES = [
     dict(name="binary_cross_entropy", fn=F.binary_cross_entropy,
          make_inputs=_inputs(lambda rng: rng.uniform(0.1, 0.9, (3, 2)), _binary((3, 2))),
          reference=_np_bce),
+    # p made by sigmoid: computed from its logit (SigmoidCrossEntropy)
+    dict(name="binary_cross_entropy_of_sigmoid", fn=lambda x, t: F.binary_cross_entropy(F.sigmoid(x), t),
+         make_inputs=_inputs(lambda rng: rng.standard_normal((3, 2)) * 3, _binary((3, 2))),
+         reference=_np_sigmoid_ce),
 
     # --- regularisation and normalisation ---
     dict(name="dropout_train", fn=_dropout_train(0.5), make_inputs=_normal((3, 4)),
