@@ -166,6 +166,14 @@ def test_batch_norm_bad_shapes():
         F.batch_norm(np.ones((2, 3)), np.ones(4), np.zeros(4), np.zeros(4), np.ones(4))
 
 
+def test_batch_norm_of_an_empty_batch_in_training_is_a_value_error():
+    # it raised ZeroDivisionError
+    with pytest.raises(ValueError, match=r"batch_norm: x of shape \(0, 3\)"):
+        F.batch_norm(np.ones((0, 3)), np.ones(3), np.zeros(3), np.zeros(3), np.ones(3))
+    with _test_mode():  # running statistics need no batch
+        assert F.batch_norm(np.ones((0, 3)), np.ones(3), np.zeros(3), np.zeros(3), np.ones(3)).shape == (0, 3)
+
+
 # =============================================================================
 # max / min with ties
 # =============================================================================
@@ -443,3 +451,27 @@ def test_batch_norm_accepts_running_statistics_as_variables():
         y = F.batch_norm(x, np.ones(3), np.zeros(3), mean, var)
     np.testing.assert_allclose(y.data, (x - mean.data) / np.sqrt(var.data + 2e-5))
 
+
+# =============================================================================
+# embed_id
+# =============================================================================
+def test_embed_id_refuses_ids_out_of_range():
+    # id -1 returned the last row (PyTorch raises)
+    W = np.arange(12.0).reshape(4, 3)
+    with pytest.raises(IndexError, match=r"embed_id: id -1 .* 4 rows"):
+        F.embed_id(np.array([0, -1]), W)
+    with pytest.raises(IndexError, match=r"embed_id: id 4 "):
+        F.embed_id(np.array([[4]]), W)
+
+
+@pytest.mark.parametrize("ids", [np.array([0.0, 1.0]), np.array([True]), [0.5], 1.0])
+def test_embed_id_refuses_non_integer_ids(ids):
+    with pytest.raises(TypeError, match="embed_id: x must hold integer ids"):
+        F.embed_id(ids, np.ones((4, 3)))
+
+
+def test_embed_id_takes_ints_lists_and_variables():
+    W = np.arange(12.0).reshape(4, 3)
+    np.testing.assert_array_equal(F.embed_id(2, W).data, W[2])
+    np.testing.assert_array_equal(F.embed_id([3, 0], W).data, W[[3, 0]])
+    np.testing.assert_array_equal(F.embed_id(Variable(np.array([[1]])), W).data, W[[[1]]])

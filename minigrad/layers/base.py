@@ -12,7 +12,7 @@ import zipfile
 import numpy as np
 
 from minigrad import cuda
-from minigrad.core import Parameter
+from minigrad.core import Parameter, Variable
 from minigrad.files import atomic_path
 
 
@@ -41,6 +41,10 @@ class Layer:
         object.__delattr__(self, name)
 
     def __call__(self, *inputs):
+        for i, x in enumerate(inputs):
+            if not isinstance(x, (Variable, np.ndarray)) and not cuda.is_cupy_array(x):
+                raise TypeError(f"{type(self).__name__}: takes Variables or arrays (NumPy or CuPy), got "
+                                f"{type(x).__name__} as input {i}")
         outputs = self.forward(*inputs)
         if not isinstance(outputs, tuple):
             outputs = (outputs,)
