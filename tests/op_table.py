@@ -20,7 +20,7 @@ import numpy as np
 
 import minigrad.functions as F
 from minigrad import cuda
-from minigrad.core import using_config
+from minigrad.core import Copy, using_config
 
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 1e-6
@@ -299,6 +299,7 @@ CORE_CASES = [
          reference=lambda x: np.where(x > 0, x, 0.05 * x)),
     dict(name="scale", fn=lambda x: F.Scale(_on(x, _SCALE23).astype(x.dtype))(x), make_inputs=_normal((2, 3)),
          reference=lambda x: x * _SCALE23),
+    dict(name="copy", fn=lambda x: Copy()(x), make_inputs=_normal((2, 3)), reference=lambda x: x.copy()),
 
     # --- shapes ---
     dict(name="reshape", fn=lambda x: F.reshape(x, (3, 2)), make_inputs=_normal((2, 3)),
@@ -401,6 +402,10 @@ CORE_CASES = [
     dict(name="binary_cross_entropy", fn=F.binary_cross_entropy,
          make_inputs=_inputs(lambda rng: rng.uniform(0.1, 0.9, (3, 2)), _binary((3, 2))),
          reference=_np_bce),
+    # p made by sigmoid: computed from its logit (SigmoidCrossEntropy)
+    dict(name="binary_cross_entropy_of_sigmoid", fn=lambda x, t: F.binary_cross_entropy(F.sigmoid(x), t),
+         make_inputs=_inputs(lambda rng: rng.standard_normal((3, 2)) * 3, _binary((3, 2))),
+         reference=_np_sigmoid_ce),
 
     # --- regularisation and normalisation ---
     dict(name="dropout_train", fn=_dropout_train(0.5), make_inputs=_normal((3, 4)),

@@ -208,6 +208,29 @@ def test_average_pooling_of_integer_images_does_not_overflow():
     np.testing.assert_array_equal(F.average_pooling(x, 2, 2).data, [[[[200.0]]]])
 
 
+@pytest.mark.parametrize("op, w_shape", [
+    (lambda x, W, b: FC.conv2d(x, W, b, 1, 1), (4, 3, 3, 3)),
+    (lambda x, W, b: FC.conv2d(x, W, b, 2, 0), (4, 3, 3, 3)),
+    (lambda x, W, b: FC.deconv2d(x, W, b, 1, 0), (3, 4, 3, 3)),
+    (lambda x, W, b: FC.deconv2d(x, W, b, 2, 1), (3, 4, 3, 3)),
+], ids=["conv_stride1", "conv_stride2", "deconv_stride1", "deconv_stride2"])
+def test_an_empty_batch_gives_zero_parameter_gradients(op, w_shape):
+    # backward with batch 0 raised AttributeError: 'NoneType' object has no attribute 'T'
+    x = Variable(np.zeros((0, 3, 6, 6), dtype=np.float32))
+    W = Variable(np.ones(w_shape, dtype=np.float32))
+    b = Variable(np.ones(4, dtype=np.float32))
+    y = op(x, W, b)
+    assert y.shape[:2] == (0, 4)
+    F.sum(y).backward(create_graph=True)
+    assert x.grad.shape == x.shape
+    np.testing.assert_array_equal(W.grad.data, np.zeros(w_shape, dtype=np.float32))
+    np.testing.assert_array_equal(b.grad.data, np.zeros(4, dtype=np.float32))
+    assert W.grad.dtype == b.grad.dtype == np.float32
+    gW = W.grad
+    W.cleargrad()
+    F.sum(gW * gW).backward()  # second order through the empty batch
+
+
 def test_no_grad_keeps_no_padded_copy():
     W = Variable(np.ones((2, 1, 3, 3), dtype=np.float32))
     f = FC.Conv2d(1, 1)
@@ -348,6 +371,29 @@ def test_max_pooling_propagates_nan():
     x[0, 0, 1, 1] = np.nan
     y = FC.pooling(x, 2, 2).data
     assert np.isnan(y[0, 0, 0, 0]) and not np.isnan(y[0, 0, 1, 1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pooling_sends_a_nan_windows_gradient_to_the_nan(dtype):
+    # It went to the window's last element (NaN != NaN, so no element matched the max); PyTorch
+    # sends it to the NaN.  With several NaNs in a window, minigrad picks the first.
+    x = np.arange(16.0, dtype=dtype).reshape(1, 1, 4, 4)
+    x[0, 0, 0, 1] = np.nan  # window (0, 0): the NaN is not the last element
+    x[0, 0, 2, 2] = x[0, 0, 3, 2] = np.nan  # window (1, 1): two NaNs, both before the last element
+    xv = Variable(x)
+    gx, = _grad(FC.pooling(xv, 2, 2), xv)
+    expected = np.zeros((4, 4), dtype=dtype)
+    expected[0, 1] = expected[2, 2] = 1  # the NaNs
+    expected[1, 3] = expected[3, 1] = 1  # the maxima of the windows without NaN
+    np.testing.assert_array_equal(gx.data[0, 0], expected)
+    # overlapping windows with padding: each NaN window's gradient reaches the NaN
+    x = np.arange(9.0, dtype=dtype).reshape(1, 1, 3, 3)
+    x[0, 0, 1, 1] = np.nan  # the only NaN, in every 2x2 window of stride 1
+    xv = Variable(x)
+    gx, = _grad(FC.pooling(xv, 2, 1), xv)
+    expected = np.zeros((3, 3), dtype=dtype)
+    expected[1, 1] = 4
+    np.testing.assert_array_equal(gx.data[0, 0], expected)
 
 
 def test_average_pooling_non_square_kernel_values_and_gradient():

@@ -3,6 +3,7 @@ import gc
 import subprocess
 import sys
 import textwrap
+import threading
 import warnings
 import weakref
 
@@ -79,6 +80,119 @@ def test_backward_seed_is_ones_or_the_given_grad():
     y.grad = Variable(np.array([1.0, 0.0, -1.0]))
     y.backward()
     np.testing.assert_array_equal(x.grad.data, [2.0, 0.0, -6.0])
+
+
+def test_a_seed_gradient_of_the_wrong_shape_is_an_error():
+    # It used to be accepted: y (2,) with a seed of shape (5,) gave x a gradient of shape (5,).
+    x = Variable(np.array([1.0, 2.0]))
+    y = x * 3.0
+    y.grad = Variable(np.ones(5))
+    with pytest.raises(ValueError, match=r"\(5,\).*\(2,\)"):
+        y.backward()
+    assert x.grad is None
+
+
+def test_backward_of_a_variable_without_data_is_an_error():
+    with pytest.raises(ValueError, match="holds no data"):
+        Variable(None).backward()
+
+
+def test_reusing_a_function_object_gives_each_call_its_own_node():
+    # f(f(x)) with one Function object: the second call used to overwrite the first one's node, so
+    # the gradient never reached x (x.grad stayed None).
+    x = Variable(np.array([0.5, -1.0, 2.0]))
+    f = F.Sin()
+    y = f(f(x))
+    y.backward()
+    np.testing.assert_allclose(y.data, np.sin(np.sin(x.data)))
+    np.testing.assert_allclose(x.grad.data, np.cos(np.sin(x.data)) * np.cos(x.data))
+    # what a forward keeps for backward (ReLU's mask) stays with its own call
+    relu = F.ReLU()
+    a, b = Variable(np.array([1.0, -1.0])), Variable(np.array([-1.0, 1.0]))
+    (relu(a) * 2.0 + relu(b) * 3.0).backward()
+    np.testing.assert_array_equal(a.grad.data, [2.0, 0.0])
+    np.testing.assert_array_equal(b.grad.data, [0.0, 3.0])
+
+
+def test_a_reused_function_gets_fresh_array_inputs():
+    # an input given as a plain array at the first call must not mark that position at the second
+    class Mul(Function):
+        def forward(self, a, b):
+            return a * b
+
+        def backward(self, gy):
+            a, b = self.inputs
+            return (gy * b if self.needs_input_grad[0] else None,
+                    gy * a if self.needs_input_grad[1] else None)
+    f = Mul()
+    w = Variable(np.array(3.0))
+    f(np.array(2.0), w).backward()
+    x = Variable(np.array(2.0))
+    f(x, w).backward()
+    assert float(x.grad.data) == 3.0
+
+
+# =============================================================================
+# Leaf gradients own their arrays
+# =============================================================================
+def test_leaves_reached_by_one_gradient_get_their_own_writable_arrays():
+    # (a + b).backward() gave a and b one shared array: an in-place hook on a's gradient changed b's.
+    a, b = Variable(np.ones(3)), Variable(np.ones(3))
+    (a + b).backward()
+    a.grad.data *= 10
+    np.testing.assert_array_equal(a.grad.data, [10.0, 10.0, 10.0])
+    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0, 1.0])
+
+
+def test_a_leaf_gradient_is_not_the_seed_array():
+    a = Variable(np.ones(2))
+    y = a + 1.0  # the gradient passes through unchanged
+    y.backward()
+    a.grad.data *= 10
+    np.testing.assert_array_equal(y.grad.data, [1.0, 1.0])
+
+
+def test_a_leaf_gradient_is_not_a_kept_intermediate_gradient():
+    a = Variable(np.ones(2))
+    h = a + 1.0
+    y = h * 2.0
+    y.backward(retain_grad=True)
+    a.grad.data *= 10
+    np.testing.assert_array_equal(h.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(a.grad.data, [20.0, 20.0])
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_broadcast_gradient_is_writable_in_place(create_graph):
+    # sum's gradient is a broadcast view: `w.grad.data *= 0.5` raised "output array is read-only"
+    w = Variable(np.ones((2, 3)))
+    F.sum(w).backward(create_graph=create_graph)
+    w.grad.data *= 0.5
+    np.testing.assert_array_equal(w.grad.data, np.full((2, 3), 0.5))
+
+
+def test_shared_gradients_are_separate_under_create_graph_and_stay_differentiable():
+    a, b = Variable(np.array([1.0, 2.0])), Variable(np.array([3.0, 4.0]))
+    x = Variable(np.array([5.0, 6.0]))
+    ((a + b) * x).backward(create_graph=True)  # one gradient, x, reaches both a and b
+    assert a.grad is not b.grad
+    a.grad.data *= 10
+    np.testing.assert_array_equal(b.grad.data, [5.0, 6.0])
+    gb = b.grad
+    x.cleargrad()
+    F.sum(gb * gb).backward()  # d/dx sum(x * x)
+    np.testing.assert_array_equal(x.grad.data, [10.0, 12.0])
+
+
+def test_an_unshared_gradient_is_not_copied():
+    x = Variable(np.array([1.0, 2.0]))
+    y = x * x
+    y.backward()
+    gx = x.grad.data
+    assert gx.flags.writeable and gx.base is None
+    x.cleargrad()
+    (x * x).backward(create_graph=True)
+    assert x.grad.creator is not None and x.grad.creator.__class__.__name__ != "Copy"
 
 
 class _CountingSquare(Function):
@@ -350,6 +464,88 @@ def test_backward_restores_enable_backprop_after_an_error():
     assert Config.enable_backprop is True
 
 
+def _in_thread(fn):
+    """Run fn() in a new thread; return its result (or raise what it raised)."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = fn()
+        except BaseException as e:  # re-raised in the calling thread
+            result["error"] = e
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the thread did not finish"
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def test_no_grad_and_test_mode_in_one_thread_leave_other_threads_alone():
+    # Config used to be process-global: a thread inside no_grad() switched graph building off
+    # everywhere, and test_mode() switched dropout off in every thread.
+    x = Variable(np.ones(1000))
+
+    def other_thread():
+        y = x * 2.0
+        z = F.dropout(x, 0.5)
+        return y.creator is not None, bool((z.data == 0).any()), Config.enable_backprop, Config.train
+    with no_grad(), _test_mode():
+        assert Config.enable_backprop is False and Config.train is False
+        assert _in_thread(other_thread) == (True, True, True, True)
+        assert (x * 2.0).creator is None
+    assert Config.enable_backprop is True and Config.train is True
+
+
+def test_backward_in_one_thread_leaves_graph_building_in_other_threads_on():
+    # backward() switched graph recording off for the whole process while it ran: ops of a second
+    # thread meanwhile built no graph.  Here the second thread computes while backward is paused.
+    in_backward, resume = threading.Event(), threading.Event()
+
+    class Pause(Function):
+        def forward(self, x):
+            return x
+
+        def backward(self, gy):
+            in_backward.set()
+            assert resume.wait(timeout=30)
+            return gy
+
+    def second_thread():
+        assert in_backward.wait(timeout=30)
+        try:
+            return (Variable(np.ones(2)) * 3.0).creator is not None
+        finally:
+            resume.set()
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault("built", second_thread()))
+    thread.start()
+    x = Variable(np.array([1.0, 2.0]))
+    Pause()(x * x).backward()
+    thread.join(timeout=30)
+    assert result == {"built": True}
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+
+
+def test_config_is_set_as_class_attributes_per_thread_and_new_threads_start_from_the_defaults():
+    # DeZero code sets the switches as class attributes (`Config.enable_backprop = False`); they
+    # apply to the thread that sets them, and a new thread starts with True and True.
+    try:
+        Config.enable_backprop = False
+        Config.train = False
+        assert (Variable(np.ones(2)) * 2.0).creator is None
+        assert minigrad.Config.train is False and F.Config.enable_backprop is False
+        assert _in_thread(lambda: (Config.enable_backprop, Config.train)) == (True, True)
+        assert Config.enable_backprop is False and Config.train is False
+        with using_config("enable_backprop", True):
+            assert (Variable(np.ones(2)) * 2.0).creator is not None
+        assert Config.enable_backprop is False
+    finally:
+        Config.enable_backprop = True
+        Config.train = True
+
+
 # =============================================================================
 # Memory: Functions hold their outputs weakly
 # =============================================================================
@@ -483,6 +679,38 @@ def test_gradient_of_x_to_the_zero_at_zero_is_zero():
     x = Variable(np.array([0.0, 2.0]))
     (x ** 0).backward()
     np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+
+
+def test_pow_gradients_at_a_zero_base_are_zero_not_nan():
+    # d/db 0 ** b = 0 ** b * log 0 was 0 * -inf = nan (PyTorch: 0); likewise for a constant base 0
+    a, b = Variable(np.array([0.0, 0.0, 2.0])), Variable(np.array([2.0, 0.0, 3.0]))
+    y = a ** b
+    y.backward(create_graph=True)
+    np.testing.assert_array_equal(y.data, [0.0, 1.0, 8.0])
+    np.testing.assert_allclose(a.grad.data, [0.0, 0.0, 12.0])
+    np.testing.assert_allclose(b.grad.data, [0.0, 0.0, 8.0 * np.log(2.0)])
+    ga, gb = a.grad, b.grad
+    a.cleargrad()
+    b.cleargrad()
+    F.sum(ga + gb).backward()  # second order stays finite too
+    assert np.isfinite(a.grad.data).all() and np.isfinite(b.grad.data).all()
+    np.testing.assert_allclose(a.grad.data[0], 2.0)  # d2/da2 a**2 at 0
+    x = Variable(np.array([2.0, 0.5]))
+    (0.0 ** x).backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+    x.cleargrad()
+    (np.array([0.0, 3.0]) ** x).backward()
+    np.testing.assert_allclose(x.grad.data, [0.0, 3.0 ** 0.5 * np.log(3.0)])
+
+
+@pytest.mark.parametrize("op", [lambda v: v + 1, lambda v: 1 + v, lambda v: v * 2.0, lambda v: 2.0 - v,
+                                lambda v: v / 2, lambda v: v ** 2, lambda v: 2.0 ** v,
+                                lambda v: v * Variable(np.ones(2)), lambda v: F.sin(v)],
+                         ids=["add", "radd", "mul", "rsub", "div", "pow", "rpow", "mul_variable", "sin"])
+def test_arithmetic_on_a_variable_without_data_names_the_problem(op):
+    # Variable(None) + 1 raised AttributeError: 'NoneType' object has no attribute 'ndim'
+    with pytest.raises(ValueError, match="holds no data"):
+        op(Variable(None))
 
 
 # =============================================================================

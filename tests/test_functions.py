@@ -166,6 +166,14 @@ def test_batch_norm_bad_shapes():
         F.batch_norm(np.ones((2, 3)), np.ones(4), np.zeros(4), np.zeros(4), np.ones(4))
 
 
+def test_batch_norm_of_an_empty_batch_in_training_is_a_value_error():
+    # it raised ZeroDivisionError
+    with pytest.raises(ValueError, match=r"batch_norm: x of shape \(0, 3\)"):
+        F.batch_norm(np.ones((0, 3)), np.ones(3), np.zeros(3), np.zeros(3), np.ones(3))
+    with _test_mode():  # running statistics need no batch
+        assert F.batch_norm(np.ones((0, 3)), np.ones(3), np.zeros(3), np.zeros(3), np.ones(3)).shape == (0, 3)
+
+
 # =============================================================================
 # max / min with ties
 # =============================================================================
@@ -269,6 +277,101 @@ def test_binary_cross_entropy_finite_at_0_and_1():
     assert np.isfinite(loss.data) and np.all(np.isfinite(p.grad.data))
 
 
+@pytest.mark.parametrize("dtype, logit", [(np.float32, 1e5), (np.float32, 1e7), (np.float64, 1e17)])
+def test_softmax_cross_entropy_and_log_softmax_keep_precision_at_large_logits(dtype, logit):
+    # They computed x - (m + log sum exp(x - m)): m + log 2 rounds to the spacing of m, so float32
+    # logits [1e5, 1e5] gave 0.6953 (exact: log 2 = 0.6931), at 1e7 1.0, float64 at 1e17 -0.0.
+    x = Variable(np.array([[logit, logit]], dtype=dtype))
+    loss = F.softmax_cross_entropy(x, np.array([0]))
+    loss.backward()
+    assert float(loss.data) == pytest.approx(np.log(2), rel=1e-6)
+    np.testing.assert_allclose(x.grad.data, [[-0.5, 0.5]], rtol=1e-6)
+    x.cleargrad()
+    y = F.log_softmax(x)
+    np.testing.assert_allclose(y.data, [[-np.log(2), -np.log(2)]], rtol=1e-6)
+    y[:, 0].backward()  # the gradient went through exp(y) of the wrong y: [0, -1] at 1e17
+    np.testing.assert_allclose(x.grad.data, [[0.5, -0.5]], rtol=1e-6)
+
+
+def test_log_softmax_large_logits_along_axis_0():
+    x = np.array([[3e7], [3e7 - 2.0]], dtype=np.float32)
+    expected = np.array([[-np.log1p(np.exp(-2.0))], [-2.0 - np.log1p(np.exp(-2.0))]])
+    np.testing.assert_allclose(F.log_softmax(x, axis=0).data, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_is_accurate_for_negative_inputs(dtype):
+    # 0.5 * tanh(x / 2) + 0.5 cancelled: float32 off by 2.6% at -15, 44% at -17, exactly 0 below -17.3
+    x = np.array([-15.0, -17.0, -20.0, -40.0, -80.0, 0.0, 3.0, 20.0], dtype=dtype)
+    y = F.sigmoid(x).data
+    assert y.dtype == dtype
+    np.testing.assert_allclose(y, 1 / (1 + np.exp(-x.astype(np.float64))), rtol=2e-7)
+    assert float(F.log(F.sigmoid(np.array([-20.0], dtype))).data[0]) == pytest.approx(-20.0, rel=1e-6)
+    y = F.sigmoid(np.array([np.inf, -np.inf, np.nan, -1000.0], dtype)).data
+    np.testing.assert_array_equal(y[[0, 1, 3]], [1.0, 0.0, 0.0])
+    assert np.isnan(y[2])
+
+
+@pytest.mark.parametrize("logit", [-25.0, -200.0])
+def test_binary_cross_entropy_of_a_sigmoid_learns_from_confidently_wrong_examples(logit):
+    # float32 binary_cross_entropy(sigmoid(-25), 1) gave loss 34.54 and gradient 0 (PyTorch: 25, -1)
+    x = Variable(np.array([logit], dtype=np.float32))
+    loss = F.binary_cross_entropy(F.sigmoid(x), np.array([1.0], dtype=np.float32))
+    loss.backward()
+    assert loss.dtype == np.float32
+    assert float(loss.data) == pytest.approx(-logit, rel=1e-6)
+    np.testing.assert_allclose(x.grad.data, [-1.0], rtol=1e-6)
+
+
+def test_binary_cross_entropy_of_a_sigmoid_equals_sigmoid_cross_entropy():
+    rng = np.random.default_rng(5)
+    x0, t = rng.standard_normal((4, 1)) * 5, np.array([1, 0, 0, 1])
+    x = Variable(x0)
+    loss = F.binary_cross_entropy(F.sigmoid(x), t)
+    loss.backward()
+    x2 = Variable(x0)
+    ref = F.sigmoid_cross_entropy(x2, t)
+    ref.backward()
+    assert float(loss.data) == pytest.approx(float(ref.data), rel=1e-12)
+    np.testing.assert_allclose(x.grad.data, x2.grad.data, rtol=1e-12)
+    # without a recorded sigmoid (no graph) the probabilities are used, clipped: the same value here
+    from minigrad import no_grad
+    with no_grad():
+        p = F.sigmoid(x0)
+    assert float(F.binary_cross_entropy(p, t).data) == pytest.approx(float(ref.data), rel=1e-9)
+
+
+def test_binary_cross_entropy_of_a_float32_probability_below_1e_15():
+    # the clip at 1e-15 cut float32 losses at 34.5; the smallest normal float32 is 1.2e-38
+    p = np.array([1e-30], dtype=np.float32)
+    loss = F.binary_cross_entropy(p, np.array([1.0], dtype=np.float32))
+    assert float(loss.data) == pytest.approx(-np.log(1e-30), rel=1e-5)
+
+
+def test_sigmoid_cross_entropy_float32_extremes():
+    x = Variable(np.array([[-100.0], [100.0]], dtype=np.float32))
+    loss = F.sigmoid_cross_entropy(x, np.array([1, 0]))
+    loss.backward()
+    assert float(loss.data) == pytest.approx(100.0, rel=1e-6)
+    np.testing.assert_allclose(x.grad.data, [[-0.5], [0.5]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("fn", [F.sigmoid_cross_entropy, F.binary_cross_entropy])
+def test_binary_losses_refuse_targets_of_another_shape(fn):
+    # t of shape (6,) was silently reshaped to x's (2, 3), pairing targets with the wrong elements
+    x = np.full((2, 3), 0.5)
+    with pytest.raises(ValueError, match=r"t must have the shape of .*\(2, 3\).*got shape \(6,\)"):
+        fn(x, np.ones(6))
+    with pytest.raises(ValueError, match=r"got shape \(3, 2\)"):
+        fn(x, np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"got shape \(4, 1\)"):
+        fn(np.full(4, 0.5), np.ones((4, 1)))
+    # (N,) labels for an (N, 1) input are the one reshape allowed
+    a = fn(np.full((4, 1), 0.5), np.array([1, 0, 1, 1]))
+    b = fn(np.full((4, 1), 0.5), np.array([[1], [0], [1], [1]]))
+    assert float(a.data) == float(b.data)
+
+
 # =============================================================================
 # Elementwise ops at the edges of their domains
 # =============================================================================
@@ -347,3 +450,28 @@ def test_batch_norm_accepts_running_statistics_as_variables():
     with test_mode():
         y = F.batch_norm(x, np.ones(3), np.zeros(3), mean, var)
     np.testing.assert_allclose(y.data, (x - mean.data) / np.sqrt(var.data + 2e-5))
+
+
+# =============================================================================
+# embed_id
+# =============================================================================
+def test_embed_id_refuses_ids_out_of_range():
+    # id -1 returned the last row (PyTorch raises)
+    W = np.arange(12.0).reshape(4, 3)
+    with pytest.raises(IndexError, match=r"embed_id: id -1 .* 4 rows"):
+        F.embed_id(np.array([0, -1]), W)
+    with pytest.raises(IndexError, match=r"embed_id: id 4 "):
+        F.embed_id(np.array([[4]]), W)
+
+
+@pytest.mark.parametrize("ids", [np.array([0.0, 1.0]), np.array([True]), [0.5], 1.0])
+def test_embed_id_refuses_non_integer_ids(ids):
+    with pytest.raises(TypeError, match="embed_id: x must hold integer ids"):
+        F.embed_id(ids, np.ones((4, 3)))
+
+
+def test_embed_id_takes_ints_lists_and_variables():
+    W = np.arange(12.0).reshape(4, 3)
+    np.testing.assert_array_equal(F.embed_id(2, W).data, W[2])
+    np.testing.assert_array_equal(F.embed_id([3, 0], W).data, W[[3, 0]])
+    np.testing.assert_array_equal(F.embed_id(Variable(np.array([[1]])), W).data, W[[[1]]])

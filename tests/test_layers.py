@@ -382,3 +382,43 @@ def test_layer_constructors_refuse_wrong_arguments(make, error, message):
 
 def test_nobias_accepts_numpy_bools():
     assert L.Linear(3, np.True_).b is None and L.Conv2d(3, 3, nobias=np.bool_(False)).b is not None
+
+
+# =============================================================================
+# What a layer takes
+# =============================================================================
+@pytest.mark.parametrize("layer, bad", [
+    (lambda: L.Linear(3), [1.0, 2.0]),
+    (lambda: L.Linear(3), 1.5),
+    (lambda: L.Conv2d(2, 3), [[[[1.0]]]]),
+    (lambda: L.BatchNorm(), (1.0, 2.0)),
+    (lambda: L.MaxPool2D(2), None),
+    (lambda: MLP((3, 2)), "x"),
+], ids=["Linear_list", "Linear_float", "Conv2d_list", "BatchNorm_tuple", "MaxPool2D_none", "MLP_str"])
+def test_layers_refuse_non_arrays_naming_the_layer(layer, bad):
+    # "'list' object has no attribute 'shape'" before
+    layer = layer()
+    with pytest.raises(TypeError, match=rf"^{type(layer).__name__}: takes Variables or arrays .*got "
+                                        rf"{type(bad).__name__} as input 0$"):
+        layer(bad)
+
+
+def test_linear_on_a_0d_array_names_the_problem():
+    # "tuple index out of range" before
+    with pytest.raises(ValueError, match="Linear: x must have at least one axis"):
+        L.Linear(3)(np.array(2.0, dtype=np.float32))
+
+
+def test_embed_id_layer_takes_ints_and_lists_and_refuses_bad_ids():
+    # EmbedID(...)(3) raised "cannot create weak reference to 'int' object"; id -1 gave the last row
+    emb = L.EmbedID(4, 3)
+    W = emb.W.data
+    np.testing.assert_array_equal(emb(3).data, W[3])
+    np.testing.assert_array_equal(emb(np.int64(1)).data, W[1])
+    np.testing.assert_array_equal(emb([0, 2]).data, W[[0, 2]])
+    with pytest.raises(IndexError, match="embed_id: id -1"):
+        emb(-1)
+    with pytest.raises(IndexError, match="embed_id: id 4"):
+        emb(np.array([1, 4]))
+    with pytest.raises(TypeError, match="embed_id: x must hold integer ids"):
+        emb(np.array([1.0]))

@@ -1,17 +1,25 @@
 """Activations: sigmoid, relu, leaky_relu, softmax, log_softmax, clip."""
+import numpy as np
+
 from minigrad import cuda
 from minigrad.core import Function, as_variable
 from minigrad.functions.arithmetic import Scale
 from minigrad.functions.elementwise import exp
 from minigrad.functions.shape import sum
-from minigrad.kernels.reduction import logsumexp
+from minigrad.kernels import reduction
 
 
 class Sigmoid(Function):
     def forward(self, x):
+        # 1 / (1 + exp(-x)) is accurate to the last bits for every x: 0.5*tanh(x/2) + 0.5 cancels for
+        # negative x (float32: 44% off at -17, exactly 0 below -17.3).  exp(-x) overflows to inf below
+        # -88 (float32), where sigmoid is under 1e-38: the result is 0 then.  Faster than the tanh form
+        # too (12 vs 25 us on 100x100 float32, 164 vs 188 us on 100x1000).
         xp = cuda.get_array_module(x)
-        half = x.dtype.type(0.5)  # not a Python float: NumPy 1.x would upcast a 0-d float32 x
-        return xp.tanh(x * half) * half + half
+        with np.errstate(over="ignore"):
+            e = xp.exp(-x)
+        one = e.dtype.type(1)  # not a Python int: NumPy 1.x would upcast a 0-d float32 x
+        return one / (one + e)
 
     def backward(self, gy):
         y = self.outputs[0]()
@@ -89,7 +97,7 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, x):
-        return x - logsumexp(x, self.axis)
+        return reduction.log_softmax(x, self.axis)
 
     def backward(self, gy):
         y = self.outputs[0]()

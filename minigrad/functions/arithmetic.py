@@ -5,12 +5,12 @@ RPow) holding the constant, so no gradient is computed for it and `float32 * 2.0
 import numpy as np
 
 from minigrad import cuda
-from minigrad.core import Function, Variable, as_array
+from minigrad.core import Function, Variable, as_array, require_data
 from minigrad.functions.elementwise import log
-from minigrad.functions.shape import sum_to
+from minigrad.functions.shape import broadcast_to, sum_to
 
 
-def _scalar(x, like):
+def _scalar(x, like, fname):
     """A Python/NumPy scalar operand of Variable `like` as a number that keeps like's dtype (float32
     stays float32), or None when `x` is not a scalar.  A Python number is weakly typed in NumPy, except
     against a 0-d array in NumPy 1.x, where it takes like's floating dtype explicitly."""
@@ -21,12 +21,17 @@ def _scalar(x, like):
     elif not isinstance(x, (float, int)) or isinstance(x, bool):
         return None
     data = like.data
-    if data.ndim == 0 and data.dtype.kind == "f":
+    try:
+        zero_d = data.ndim == 0
+    except AttributeError:  # like is Variable(None)
+        require_data(fname, (like,))
+        raise
+    if zero_d and data.dtype.kind == "f":
         return data.dtype.type(x)
     return x
 
 
-def _as_operand(x, like):
+def _as_operand(x, like, fname):
     """The other operand of an arithmetic op, as a Variable on `like`'s device.
 
     Python and NumPy scalars adopt the Variable's floating dtype, so `float32 * 2.0` stays float32.
@@ -35,7 +40,7 @@ def _as_operand(x, like):
         return x
     data = like.data
     xp = cuda.get_array_module(data)
-    if _scalar(x, like) is not None:  # a real scalar: adopt like's floating dtype
+    if _scalar(x, like, fname) is not None:  # a real scalar: adopt like's floating dtype
         return Variable(xp.asarray(x, dtype=data.dtype if data.dtype.kind in "fc" else None))
     return Variable(as_array(x, xp))
 
@@ -105,10 +110,10 @@ class Add(Function):
 def add(x0, x1):
     if isinstance(x1, Variable):
         return Add()(x0, x1)
-    c = _scalar(x1, x0)
+    c = _scalar(x1, x0, "add")
     if c is not None:
         return AddConstant(c)(x0)
-    return Add()(x0, _as_operand(x1, x0))
+    return Add()(x0, _as_operand(x1, x0, "add"))
 
 
 class Mul(Function):
@@ -126,10 +131,10 @@ class Mul(Function):
 def mul(x0, x1):
     if isinstance(x1, Variable):
         return Mul()(x0, x1)
-    c = _scalar(x1, x0)
+    c = _scalar(x1, x0, "mul")
     if c is not None:
         return Scale(c)(x0)
-    return Mul()(x0, _as_operand(x1, x0))
+    return Mul()(x0, _as_operand(x1, x0, "mul"))
 
 
 class Neg(Function):
@@ -158,14 +163,14 @@ class Sub(Function):
 def sub(x0, x1):
     if isinstance(x1, Variable):
         return Sub()(x0, x1)
-    c = _scalar(x1, x0)
+    c = _scalar(x1, x0, "sub")
     if c is not None:
         return AddConstant(-c)(x0)
-    return Sub()(x0, _as_operand(x1, x0))
+    return Sub()(x0, _as_operand(x1, x0, "sub"))
 
 
 def rsub(x0, x1):
-    return Sub()(_as_operand(x1, x0), x0)
+    return Sub()(_as_operand(x1, x0, "rsub"), x0)
 
 
 class Div(Function):
@@ -182,14 +187,14 @@ class Div(Function):
 def div(x0, x1):
     if isinstance(x1, Variable):
         return Div()(x0, x1)
-    c = _scalar(x1, x0)
+    c = _scalar(x1, x0, "div")
     if c is not None:
         return DivConstant(c)(x0)
-    return Div()(x0, _as_operand(x1, x0))
+    return Div()(x0, _as_operand(x1, x0, "div"))
 
 
 def rdiv(x0, x1):
-    return Div()(_as_operand(x1, x0), x0)
+    return Div()(_as_operand(x1, x0, "rdiv"), x0)
 
 
 class Pow(Function):
@@ -220,15 +225,31 @@ class PowVar(Function):
         y = self.outputs[0]()
         if y is None:
             y = x0 ** x1
-        gx0 = gy * x1 * x0 ** (x1 - 1)
-        gx1 = gy * y * log(x0)
+        xp = cuda.get_array_module(x0.data)
+        zero_base = x0.data == 0
+        if xp.any(zero_base):
+            # at a zero base, y * log(x0) is 0 * -inf = nan, and for a zero exponent x1 * x0 ** -1 is
+            # 0 * inf: both gradients are 0 there (0 ** b is flat in b for b > 0), as in PyTorch.  log
+            # reads 1 and the exponent x1 - 1 reads 0 at those points; the shifts are constants
+            # (AddConstant), so every order of derivative stays finite.
+            shift = zero_base.astype(x0.dtype)
+            log_x0 = log(AddConstant(shift)(x0))
+            exponent = x1 - 1
+            if exponent.shape != y.shape:
+                exponent = broadcast_to(exponent, y.shape)
+            zero_exp = zero_base & (x1.data == 0)  # broadcasts to y's shape
+            gx0 = gy * x1 * x0 ** AddConstant(zero_exp.astype(x1.dtype))(exponent)
+        else:
+            log_x0 = log(x0)
+            gx0 = gy * x1 * x0 ** (x1 - 1)
+        gx1 = gy * y * log_x0
         return _sum_to(gx0, x0.shape), _sum_to(gx1, x1.shape)
 
 
 def pow(x, c):
     if isinstance(c, Variable):
         return PowVar()(x, c)
-    scalar = _scalar(c.item() if isinstance(c, np.ndarray) and c.ndim == 0 else c, x)
+    scalar = _scalar(c.item() if isinstance(c, np.ndarray) and c.ndim == 0 else c, x, "pow")
     if scalar is not None:
         return Pow(scalar)(x)
     return Pow(as_array(c, cuda.get_array_module(x.data)))(x)
@@ -242,7 +263,10 @@ class RPow(Function):
 
     def forward(self, x):
         xp = cuda.get_array_module(x)
-        self.log_c = xp.log(self.c)
+        # log c for the gradient c ** x * log c, read as 0 where c == 0: 0 ** x is flat in x (0 for
+        # x > 0), where log 0 = -inf would make the gradient 0 * -inf = nan (PyTorch gives 0 too)
+        c = xp.asarray(self.c)
+        self.log_c = xp.log(xp.where(c == 0, 1, c))
         if np.ndim(self.c) == 0 and x.dtype.kind == "f":  # a scalar base keeps x's dtype
             self.log_c = self.log_c.astype(x.dtype)
         return self.c ** x
@@ -255,5 +279,5 @@ class RPow(Function):
 
 def rpow(x, c):
     """c ** x for a constant base c."""
-    scalar = _scalar(c, x)
+    scalar = _scalar(c, x, "rpow")
     return RPow(scalar if scalar is not None else as_array(c, cuda.get_array_module(x.data)))(x)

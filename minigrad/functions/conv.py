@@ -239,8 +239,8 @@ class _SumNHW(Function):
 
     def forward(self, gy):
         self.shape = gy.shape
-        N, C = gy.shape[:2]
-        return gy.reshape(N, C, -1).sum(axis=(0, 2))
+        N, C, H, W = gy.shape
+        return gy.reshape(N, C, H * W).sum(axis=(0, 2))  # not -1: an empty batch has no size to infer
 
     def backward(self, g):
         return broadcast_to(reshape(g, (1, self.shape[1], 1, 1)), self.shape)

@@ -3,10 +3,10 @@ import numpy as np
 
 from minigrad import cuda
 from minigrad.core import Function, Variable, as_array, as_variable
-from minigrad.functions.activation import clip, sigmoid, softmax
+from minigrad.functions.activation import Sigmoid, clip, sigmoid, softmax
 from minigrad.functions.elementwise import log
 from minigrad.functions.shape import reshape, sum, sum_to
-from minigrad.kernels.reduction import logsumexp
+from minigrad.kernels import reduction
 
 
 class MeanSquaredError(Function):
@@ -56,7 +56,7 @@ class SoftmaxCrossEntropy(Function):
 
     def forward(self, x, t):
         n = x.shape[0]
-        log_p = x - logsumexp(x, axis=1)
+        log_p = reduction.log_softmax(x, axis=1)
         xp = cuda.get_array_module(x)
         return -log_p[xp.arange(n), t].sum() / x.dtype.type(n)
 
@@ -100,28 +100,44 @@ class SigmoidCrossEntropy(Function):
         return (sigmoid(x) - t) * g, -x * g  # t is differentiable too (soft targets)
 
 
-def sigmoid_cross_entropy(x, t):
-    x, t = as_variable(x), as_variable(t)
-    if x.ndim != t.ndim:
+def _binary_targets(name, x, t, xname="x"):
+    """t as a Variable of x's shape and dtype.  t must have x's shape, or be (N,) for x of shape (N, 1):
+    any other reshape (t of shape (6,) for x (2, 3)) would pair targets with the wrong elements."""
+    if t.shape != x.shape:
+        if not (t.ndim == 1 and x.shape == (t.shape[0], 1)):
+            raise ValueError(f"{name}: t must have the shape of {xname} {x.shape}"
+                             f"{f' or ({x.shape[0]},)' if x.ndim == 2 and x.shape[1] == 1 else ''}, "
+                             f"got shape {t.shape}")
         t = reshape(t, x.shape)
-    if x.shape != t.shape:
-        raise ValueError(f"sigmoid_cross_entropy: x of shape {x.shape} and t of shape {t.shape} differ")
     if t.dtype != x.dtype:
         t = Variable(t.data.astype(x.dtype))
+    return t
+
+
+def sigmoid_cross_entropy(x, t):
+    """Binary cross entropy of sigmoid(x) against targets t, from the logits x: exact for any x (no
+    log of a probability that rounded to 0 or 1), summed and divided by len(x)."""
+    x, t = as_variable(x), as_variable(t)
+    t = _binary_targets("sigmoid_cross_entropy", x, t)
     return SigmoidCrossEntropy()(x, t)
 
 
 def binary_cross_entropy(p, t):
-    """Mean binary cross entropy of probabilities p against targets t (p clipped away from 0 and 1)."""
+    """Binary cross entropy of probabilities p against targets t, summed and divided by len(p).
+
+    When p was made by sigmoid in this graph (p.creator is a Sigmoid), the loss is computed from its
+    logit x as sigmoid_cross_entropy(x, t) (as Keras does): exact, and the gradient reaches x even for
+    a confidently wrong p (sigmoid(-25) against 1 gives loss 25 and gradient -1; through log(p) the p
+    rounds away).  The gradient then flows to x directly, not through p.  Otherwise (p from elsewhere,
+    or no graph recorded) p is clipped to [tiny, 1 - eps] before the logarithms."""
     p, t = as_variable(p), as_variable(t)
-    if p.ndim != t.ndim:
-        t = reshape(t, p.shape)
-    if p.shape != t.shape:
-        raise ValueError(f"binary_cross_entropy: p of shape {p.shape} and t of shape {t.shape} differ")
-    if t.dtype != p.dtype:
-        t = Variable(t.data.astype(p.dtype))
+    t = _binary_targets("binary_cross_entropy", p, t, "p")
+    if isinstance(p.creator, Sigmoid):
+        return SigmoidCrossEntropy()(p.creator.inputs[0], t)
     n = len(t)
-    p = clip(p, 1e-15, 1 - 1e-7 if p.dtype == np.float32 else 1 - 1e-15)
+    finfo = np.finfo(p.dtype) if p.dtype.kind == "f" else np.finfo(np.float64)
+    # the smallest normal number: log(p) is exact down to it (1e-15 cut float32 losses at 34.5)
+    p = clip(p, float(finfo.tiny), 1 - 1e-7 if p.dtype == np.float32 else 1 - 1e-15)
     tlog_p = t * log(p) + (1 - t) * log(1 - p)
     return -sum(tlog_p) / n
 

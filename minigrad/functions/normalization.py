@@ -1,4 +1,6 @@
 """Dropout, batch normalisation and embedding lookup."""
+import numpy as np
+
 from minigrad import cuda
 from minigrad.core import Config, Variable, as_variable
 from minigrad.functions.arithmetic import Scale
@@ -45,7 +47,10 @@ def batch_norm(x, gamma, beta, mean, var, decay=0.9, eps=2e-5):
     gamma = reshape(gamma, param_shape)
     beta = reshape(beta, param_shape)
     if Config.train:
-        m = x.size // x.shape[1]
+        m = x.size // x.shape[1] if x.shape[1] else 0
+        if m == 0:
+            raise ValueError(f"batch_norm: x of shape {x.shape} has no values per channel: training "
+                             "needs batch statistics (test mode normalises an empty batch)")
         mu = average(x, axis=axes, keepdims=True)
         xc = x - mu
         batch_var = average(xc * xc, axis=axes, keepdims=True)
@@ -63,5 +68,22 @@ def batch_norm(x, gamma, beta, mean, var, decay=0.9, eps=2e-5):
 
 
 def embed_id(x, W):
-    """Rows of W selected by the integer ids in x."""
+    """Rows of W selected by the integer ids in x (an int, a list or an integer array of any shape).
+
+    Every id must be in [0, len(W)): a negative one would silently pick a row from the end."""
+    W = as_variable(W)
+    if isinstance(x, Variable):
+        x = x.data
+    xp = cuda.get_array_module(W.data)
+    if isinstance(x, (int, list, tuple)) or np.isscalar(x):
+        x = xp.asarray(x)
+    if not hasattr(x, "dtype") or x.dtype.kind not in "iu":
+        kind = f"dtype {x.dtype}" if hasattr(x, "dtype") else type(x).__name__
+        raise TypeError(f"embed_id: x must hold integer ids, got {kind}")
+    if x.size:
+        low, high = int(x.min()), int(x.max())
+        if low < 0 or high >= W.shape[0]:
+            bad = low if low < 0 else high
+            raise IndexError(f"embed_id: id {bad} is out of range for W with {W.shape[0]} rows "
+                             f"(ids must be in [0, {W.shape[0]}))")
     return get_item(W, x)

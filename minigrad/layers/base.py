@@ -16,7 +16,7 @@ import zlib
 import numpy as np
 
 from minigrad import cuda
-from minigrad.core import Parameter, test_mode
+from minigrad.core import Parameter, Variable, test_mode
 from minigrad.files import atomic_path
 
 
@@ -46,6 +46,10 @@ class Layer:
         object.__delattr__(self, name)
 
     def __call__(self, *inputs):
+        for i, x in enumerate(inputs):
+            if not isinstance(x, (Variable, np.ndarray)) and not cuda.is_cupy_array(x):
+                raise TypeError(f"{type(self).__name__}: takes Variables or arrays (NumPy or CuPy), got "
+                                f"{type(x).__name__} as input {i}")
         if self.training:
             outputs = self.forward(*inputs)
         else:

@@ -31,6 +31,8 @@ class Linear(Layer):
         return (("in_size", self.out_size), self.dtype) if name == "W" else None
 
     def forward(self, x):
+        if x.ndim == 0:
+            raise ValueError("Linear: x must have at least one axis (..., in_size), got a 0-d array")
         if self.W.data is None:
             self.in_size = x.shape[-1]
             self._init_W(cuda.get_array_module(x))
@@ -43,6 +45,12 @@ class EmbedID(Layer):
     def __init__(self, in_size, out_size, dtype=np.float32):
         super().__init__()
         self.W = Parameter(np.random.randn(in_size, out_size).astype(dtype), name="W")
+
+    def __call__(self, x):
+        """Look up ids given as an integer array, a Variable of one, an int or a list of ints."""
+        if isinstance(x, (int, np.integer, list, tuple)):
+            x = cuda.get_array_module(self.W.data).asarray(x)
+        return super().__call__(x)
 
     def forward(self, x):
         return embed_id(x, self.W)
