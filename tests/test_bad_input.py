@@ -72,7 +72,7 @@ ROWS = [
      r"softmax_cross_entropy: t must be a 1-D array of 2 class labels"),
     (lambda d: F.softmax_cross_entropy(np.ones(3), np.array([0])), ValueError, r"softmax_cross_entropy: x must be 2-D"),
     (lambda d: F.binary_cross_entropy(np.full(2, 0.5), np.array([0, 1, 1])), ValueError,
-     r"binary_cross_entropy: p of shape \(2,\) and t of shape \(3,\) differ"),
+     r"binary_cross_entropy: t must have the shape of p \(2,\), got shape \(3,\)"),
     (lambda d: F.dropout(x2, 1.0), ValueError, r"dropout: dropout_ratio must be in \[0, 1\)"),
     (lambda d: F.dropout(x2, -0.1), ValueError, r"dropout: dropout_ratio must be in \[0, 1\)"),
     (lambda d: F.batch_norm(np.ones((2, 3, 4)), np.ones(3), np.zeros(3), np.zeros(3), np.ones(3)), ValueError,

@@ -4,7 +4,7 @@ Each Function's backward is written with Functions, so every op here can be diff
 Modules, lowest first (each imports only those before it): shape, elementwise, arithmetic, reduction,
 matrix, activation, loss, normalization, conv.
 """
-from minigrad.core import Config, Function, Variable, as_array, as_variable  # noqa: F401  (DeZero's F.*)
+from minigrad.core import Config, Copy, Function, Variable, as_array, as_variable  # noqa: F401  (DeZero's F.*)
 from minigrad.functions.shape import (  # noqa: F401
     BroadcastTo, GetItem, GetItemGrad, Reshape, Sum, SumTo, Transpose, average, broadcast_to, expand_dims,
     flatten, get_item, mean, reshape, sum, sum_to, transpose)

@@ -23,6 +23,7 @@ CONVERTERS = {
     F.Scale: ops_math.scale,
     F.RPow: ops_math.rpow,
     F.Neg: ops_math.unary("Neg"),
+    F.Copy: ops_math.unary("Identity"),
     F.Exp: ops_math.unary("Exp"),
     F.Log: ops_math.unary("Log"),
     F.Sin: ops_math.unary("Sin"),
