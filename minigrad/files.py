@@ -40,33 +40,56 @@ def fetch(url, path):
 
 
 def md5sum(path):
-    h = hashlib.md5()
+    return _digest(path, hashlib.md5())
+
+
+def sha256sum(path):
+    return _digest(path, hashlib.sha256())
+
+
+def _digest(path, h):
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
 
 
-def download(url, path, md5=None):
-    """Download `url` to `path` atomically; with `md5`, keep the file only if its checksum matches.
-    Raises OSError (network errors, a wrong checksum); a failed download leaves nothing behind."""
+def checksum_error(path, md5=None, sha256=None):
+    """None if the file matches the given checksums (any left None is not checked), else what differs."""
+    for name, expected, compute in (("MD5", md5, md5sum), ("SHA-256", sha256, sha256sum)):
+        if expected is not None:
+            got = compute(path)
+            if got != expected.lower():
+                return f"{name} {got} != {expected}"
+    return None
+
+
+def download(url, path, md5=None, sha256=None):
+    """Download `url` to `path` atomically; with `md5` and/or `sha256`, keep the file only if its
+    checksums match.  Raises OSError (network errors, a wrong checksum); a failed download leaves
+    nothing behind."""
     try:
         with atomic_path(path) as tmp:
             fetch(url, tmp)
-            if md5 is not None:
-                got = md5sum(tmp)
-                if got != md5:
-                    raise OSError(f"MD5 {got} != {md5} (file deleted)")
+            error = checksum_error(tmp, md5, sha256)
+            if error is not None:
+                raise OSError(f"{error} (file deleted)")
     except http.client.HTTPException as e:  # a cut-off response
         raise OSError(f"{url}: {e!r}") from None
     return path
 
 
 def cache_dirs():
-    """The directories cached downloads are looked up in, in order: $MINIGRAD_DATA (when set), then
-    ~/.minigrad.  New downloads go to the first."""
+    """The directories cached downloads are looked up in, in order: $MINIGRAD_DATA (when set),
+    ~/.minigrad, then DeZero's ~/.dezero (so files DeZero already downloaded are found).  New
+    downloads go to the first."""
     dirs = [os.environ["MINIGRAD_DATA"]] if os.environ.get("MINIGRAD_DATA") else []
-    return dirs + [os.path.join(os.path.expanduser("~"), ".minigrad")]
+    return dirs + [os.path.join(os.path.expanduser("~"), ".minigrad"), dezero_cache_dir()]
+
+
+def dezero_cache_dir():
+    """DeZero's download directory, ~/.dezero: looked in last, never written to."""
+    return os.path.join(os.path.expanduser("~"), ".dezero")
 
 
 def cache_dir(*parts):
@@ -82,14 +105,16 @@ def show_progress(block_num, block_size, total_size):
     print(f"\r[{bar:<30}] {percent:5.1f}%", end="", flush=True)
 
 
-def get_file(url, file_name=None, md5=None):
-    """The local path of `url` in the cache directory, downloaded once (DeZero's utils.get_file).  The
-    file is written atomically; with `md5` a download whose checksum differs is deleted and an OSError
-    raised, and a cached copy is checked the same way."""
+def get_file(url, file_name=None, md5=None, sha256=None):
+    """The local path of `url`, downloaded once (DeZero's utils.get_file).  The file is looked up in
+    every cache directory (cache_dirs(), ~/.dezero included) and downloaded into the first when no
+    copy is found.  With `md5`/`sha256` a copy whose checksum differs is skipped, and a download
+    whose checksum differs is deleted and an OSError raised."""
     file_name = file_name or url[url.rfind("/") + 1:]
     if not file_name:
         raise ValueError(f"get_file: cannot name a file after {url!r}; pass file_name")
-    path = cache_dir(file_name)
-    if os.path.exists(path) and (md5 is None or md5sum(path) == md5):
-        return path
-    return download(url, path, md5=md5)
+    for directory in cache_dirs():
+        path = os.path.join(directory, file_name)
+        if os.path.isfile(path) and checksum_error(path, md5, sha256) is None:
+            return path
+    return download(url, cache_dir(file_name), md5=md5, sha256=sha256)
