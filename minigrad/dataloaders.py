@@ -5,6 +5,7 @@ An epoch ends with StopIteration, after which the loader has reset itself (reshu
 `for x, t in loader:` can be written once per epoch. When the dataset's items are plain rows of its
 `data`/`label` arrays, a batch is gathered with one fancy-indexing copy instead of a loop over items.
 """
+import importlib.util
 import math
 
 import numpy as np
@@ -13,6 +14,10 @@ from minigrad import cuda
 from minigrad.datasets import Dataset
 from minigrad.transforms import _batchable
 from minigrad.checks import positive_int
+
+# DeZero's flag: whether Pillow (the image transforms' backend) is installed.  Found, not imported:
+# optional packages load where they are used.
+pil_available = importlib.util.find_spec("PIL") is not None
 
 
 class DataLoader:
