@@ -7,6 +7,7 @@ an earlier loop left with `break`; `next(loader)` goes on where the last batch l
 When the dataset's items are plain rows of its `data`/`label` arrays, a batch is gathered with one
 fancy-indexing copy instead of a loop over items.
 """
+import importlib.util
 import math
 
 import numpy as np
@@ -15,6 +16,10 @@ from minigrad import cuda
 from minigrad.datasets import ArrayDataset, Dataset
 from minigrad.transforms import _batchable
 from minigrad.checks import bool_arg, positive_int
+
+# DeZero's flag: whether Pillow (the image transforms' backend) is installed.  Found, not imported:
+# optional packages load where they are used.
+pil_available = importlib.util.find_spec("PIL") is not None
 
 
 class DataLoader:

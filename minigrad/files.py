@@ -142,33 +142,56 @@ def fetch(url, path):
 
 
 def md5sum(path):
-    h = hashlib.md5()
+    return _digest(path, hashlib.md5())
+
+
+def sha256sum(path):
+    return _digest(path, hashlib.sha256())
+
+
+def _digest(path, h):
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
 
 
-def download(url, path, md5=None):
-    """Download `url` to `path` atomically; with `md5`, keep the file only if its checksum matches.
-    Raises OSError (network errors, a wrong checksum); a failed download leaves nothing behind."""
+def checksum_error(path, md5=None, sha256=None):
+    """None if the file matches the given checksums (any left None is not checked), else what differs."""
+    for name, expected, compute in (("MD5", md5, md5sum), ("SHA-256", sha256, sha256sum)):
+        if expected is not None:
+            got = compute(path)
+            if got != expected.lower():
+                return f"{name} {got} != {expected}"
+    return None
+
+
+def download(url, path, md5=None, sha256=None):
+    """Download `url` to `path` atomically; with `md5` and/or `sha256`, keep the file only if its
+    checksums match.  Raises OSError (network errors, a wrong checksum); a failed download leaves
+    nothing behind."""
     try:
         with atomic_path(path) as tmp:
             fetch(url, tmp)
-            if md5 is not None:
-                got = md5sum(tmp)
-                if got != md5:
-                    raise OSError(f"MD5 {got} != {md5} (file deleted)")
+            error = checksum_error(tmp, md5, sha256)
+            if error is not None:
+                raise OSError(f"{error} (file deleted)")
     except http.client.HTTPException as e:  # a cut-off response
         raise OSError(f"{url}: {e!r}") from None
     return path
 
 
 def cache_dirs():
-    """The directories cached downloads are looked up in, in order: $MINIGRAD_DATA (when set), then
-    ~/.minigrad.  New downloads go to the first."""
+    """The directories cached downloads are looked up in, in order: $MINIGRAD_DATA (when set),
+    ~/.minigrad, then DeZero's ~/.dezero (so files DeZero already downloaded are found).  New
+    downloads go to the first."""
     dirs = [os.environ["MINIGRAD_DATA"]] if os.environ.get("MINIGRAD_DATA") else []
-    return dirs + [os.path.join(os.path.expanduser("~"), ".minigrad")]
+    return dirs + [os.path.join(os.path.expanduser("~"), ".minigrad"), dezero_cache_dir()]
+
+
+def dezero_cache_dir():
+    """DeZero's download directory, ~/.dezero: looked in last, never written to."""
+    return os.path.join(os.path.expanduser("~"), ".dezero")
 
 
 def cache_dir(*parts):
@@ -208,27 +231,41 @@ def _read_md5_file(path):
     return text
 
 
-def get_file(url, file_name=None, md5=None):
-    """The local path of `url` in the cache directory, downloaded once (DeZero's utils.get_file).
+def get_file(url, file_name=None, md5=None, sha256=None):
+    """The local path of `url`, downloaded once (DeZero's utils.get_file).
 
-    The file is written atomically.  `md5` is optional, as in DeZero; when given, a download whose
-    checksum differs is deleted and an OSError raised, and the checksum is remembered next to the file
-    (a hidden `.NAME.md5`), so every later get_file verifies the cached copy, with or without `md5`.
-    A cached copy that fails the check is downloaded again (and checked).  `file_name` must be a plain
-    name: the file always lands in the cache directory."""
+    The file is looked up in every cache directory (cache_dirs(), ~/.dezero included) and downloaded,
+    atomically, into the first when no good copy is found.  `md5` and `sha256` are optional, as in
+    DeZero: a copy whose checksum differs is skipped, and a download whose checksum differs is deleted
+    and an OSError raised.  A downloaded file's MD5 is remembered next to it (a hidden `.NAME.md5`), so
+    every later get_file verifies that copy, with or without `md5`.  `file_name` must be a plain name:
+    the file always lands in a cache directory."""
     if not isinstance(url, str):
         raise TypeError(f"get_file: url must be a str, got {type(url).__name__}")
     if md5 is not None and not (isinstance(md5, str) and re.fullmatch(r"[0-9a-fA-F]{32}", md5)):
         raise ValueError(f"get_file: md5 must be None or 32 hex digits, got {md5!r}")
+    if sha256 is not None and not (isinstance(sha256, str) and re.fullmatch(r"[0-9a-fA-F]{64}", sha256)):
+        raise ValueError(f"get_file: sha256 must be None or 64 hex digits, got {sha256!r}")
+    md5 = None if md5 is None else md5.lower()
     name = url[url.rfind("/") + 1:] if file_name is None else file_name
     _check_file_name(name, url)
+    for directory in cache_dirs():
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            expected = md5 or _read_md5_file(_md5_file(path))
+            if checksum_error(path, expected, sha256) is None:
+                return path
     path = cache_dir(name)
-    md5_path = os.path.join(os.path.dirname(path), f".{name}.md5")
-    remembered = _read_md5_file(md5_path)
-    expected = md5.lower() if md5 is not None else remembered
-    if not (os.path.exists(path) and (expected is None or md5sum(path) == expected)):
-        download(url, path, md5=expected)
-    if expected is not None and expected != remembered:
-        with atomic_path(md5_path) as tmp, open(tmp, "w") as fh:
-            fh.write(expected + "\n")
+    expected = md5 or _read_md5_file(_md5_file(path))
+    download(url, path, md5=expected, sha256=sha256)
+    if expected is None:
+        expected = md5sum(path)
+    with atomic_path(_md5_file(path)) as tmp, open(tmp, "w") as fh:
+        fh.write(expected + "\n")
     return path
+
+
+def _md5_file(path):
+    """The hidden file next to `path` that remembers its MD5."""
+    directory, name = os.path.split(path)
+    return os.path.join(directory, f".{name}.md5")

@@ -1,8 +1,12 @@
 """Models: Layers that are whole networks, with drawing and a summary table."""
+import os
+
 import numpy as np
 
+from minigrad import files
 from minigrad import functions as F
 from minigrad import layers as L
+from minigrad.datasets import DataNotFoundError
 from minigrad.graph import plot_dot_graph
 from minigrad.summary import count_params, summarize, summary
 
@@ -98,16 +102,17 @@ class LeNet(Model):
 class VGG16(Model):
     """VGG-16 (Simonyan & Zisserman, 2014) for 224x224 RGB images.
 
-    `pretrained` may be the path of an .npz file saved by `save_weights` (e.g. converted ImageNet
-    weights); nothing is downloaded.  `pretrained=True` without a path raises, saying so.
+    pretrained=True loads the book's ImageNet weights, vgg16.npz: found in the cache directories
+    ($MINIGRAD_DATA, ~/.minigrad, then DeZero's ~/.dezero) or downloaded once from WEIGHTS_PATH (see
+    pretrained_weights); `pretrained` may also be the path of an .npz file saved by `save_weights`.
     """
     BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
+    WEIGHTS_PATH = "https://github.com/koki0702/dezero-models/releases/download/v0.1/vgg16.npz"
 
     def __init__(self, pretrained=False, num_classes=1000):
         super().__init__()
-        if pretrained is True:
-            raise ValueError("VGG16: pretrained=True needs weights, and minigrad downloads nothing: pass "
-                             "the path of a local .npz weights file, e.g. VGG16(pretrained='vgg16.npz')")
+        # the file first: offline, fail before spending seconds on 138 million random weights
+        weights = pretrained_weights(self.WEIGHTS_PATH) if pretrained is True else pretrained
         in_ch = 3
         for block, (out_ch, n) in enumerate(self.BLOCKS, 1):
             for i in range(1, n + 1):  # DeZero's names: conv1_1 ... conv5_3
@@ -117,8 +122,8 @@ class VGG16(Model):
         self.fc6 = L.Linear(4096)  # in_size 512*7*7 for 224x224 inputs, set on the first call
         self.fc7 = L.Linear(4096, in_size=4096)
         self.fc8 = L.Linear(num_classes, in_size=4096)
-        if pretrained:
-            self.load_weights(pretrained)
+        if weights:
+            load_pretrained(self, os.fspath(weights), downloaded=pretrained is True)
 
     @property
     def convs(self):
@@ -145,3 +150,183 @@ class VGG16(Model):
         x = np.asarray(image, dtype=dtype)[:, :, ::-1]
         x = x - np.array([103.939, 116.779, 123.68], dtype=dtype)
         return x.transpose((2, 0, 1))
+
+
+# ----------------------------------------------------------------------------- pretrained weights
+
+def pretrained_weights(url):
+    """The local path of the book's weight file at `url`, downloaded once (files.get_file).
+
+    Nobody publishes checksums for these files, so none is checked: a file is accepted when it is a
+    readable .npz (the zip format checks every array against its CRC-32) whose arrays have exactly the
+    model's names and shapes (load_pretrained).  Offline, DataNotFoundError says where to put it.
+    """
+    name = url[url.rfind("/") + 1:]
+    try:
+        return files.get_file(url)
+    except OSError as e:
+        raise DataNotFoundError(
+            f"{name} not found in {', '.join(files.cache_dirs())} and the download from {url} failed "
+            f"({e}). Ways to provide it: put {name} in ~/.minigrad (or in $MINIGRAD_DATA, or DeZero's "
+            f"~/.dezero); or pass its path: pretrained='path/to/{name}'") from None
+
+
+def load_pretrained(model, path, downloaded=False):
+    """Load the weight file `path` into `model`: every parameter must come from it, with the model's
+    shape.  `downloaded` adds to an error that deleting the file makes it download again."""
+    name = type(model).__name__
+    try:
+        model.load_weights(path)
+    except ValueError as e:
+        hint = " (delete it to download it again)" if downloaded else ""
+        raise ValueError(f"{name}: pretrained weights {path}{hint}: {e}") from None
+    params = {}
+    model._flatten_params(params)
+    missing = [key for key, p in params.items() if p.data is None]
+    if missing:
+        raise ValueError(f"{name}: pretrained weights {path} lack {', '.join(missing)}")
+
+
+def _npz_keys(path):
+    """The array names in an .npz file (an empty set if it cannot be read: load_weights says why)."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return set(npz.files)
+    except (OSError, ValueError, EOFError):
+        return set()
+
+
+# ----------------------------------------------------------------------------- ResNet
+
+def _batch_norm(channels):
+    """A BatchNorm layer with its parameters made now (so weight files are checked against them)."""
+    bn = L.BatchNorm()
+    bn._init_params(np.zeros((1, channels), np.float32))
+    return bn
+
+
+class BottleneckA(L.Layer):
+    """The first bottleneck of a stage: 1x1 conv to mid_channels, 3x3 conv, 1x1 conv to out_channels,
+    added to a 1x1 projection of the input (which changes its channels and, with stride, its size).
+
+    downsample_fb=False puts the stride on the first 1x1 conv (the original MSRA ResNet, whose weights
+    the book uses); True puts it on the 3x3 conv (Facebook's ResNet).
+    """
+
+    def __init__(self, in_channels, mid_channels, out_channels, stride=2, downsample_fb=False):
+        super().__init__()
+        stride_1x1, stride_3x3 = (1, stride) if downsample_fb else (stride, 1)
+        self.conv1 = L.Conv2d(mid_channels, 1, stride_1x1, 0, nobias=True, in_channels=in_channels)
+        self.bn1 = _batch_norm(mid_channels)
+        self.conv2 = L.Conv2d(mid_channels, 3, stride_3x3, 1, nobias=True, in_channels=mid_channels)
+        self.bn2 = _batch_norm(mid_channels)
+        self.conv3 = L.Conv2d(out_channels, 1, 1, 0, nobias=True, in_channels=mid_channels)
+        self.bn3 = _batch_norm(out_channels)
+        self.conv4 = L.Conv2d(out_channels, 1, stride, 0, nobias=True, in_channels=in_channels)
+        self.bn4 = _batch_norm(out_channels)
+
+    def forward(self, x):
+        h = F.relu(self.bn1(self.conv1(x)))
+        h = F.relu(self.bn2(self.conv2(h)))
+        h = self.bn3(self.conv3(h))
+        return F.relu(h + self.bn4(self.conv4(x)))
+
+
+class BottleneckB(L.Layer):
+    """A bottleneck that keeps its input's shape: 1x1 conv to mid_channels, 3x3 conv, 1x1 conv back to
+    in_channels, added to the input itself (the identity shortcut)."""
+
+    def __init__(self, in_channels, mid_channels):
+        super().__init__()
+        self.conv1 = L.Conv2d(mid_channels, 1, 1, 0, nobias=True, in_channels=in_channels)
+        self.bn1 = _batch_norm(mid_channels)
+        self.conv2 = L.Conv2d(mid_channels, 3, 1, 1, nobias=True, in_channels=mid_channels)
+        self.bn2 = _batch_norm(mid_channels)
+        self.conv3 = L.Conv2d(in_channels, 1, 1, 0, nobias=True, in_channels=mid_channels)
+        self.bn3 = _batch_norm(in_channels)
+
+    def forward(self, x):
+        h = F.relu(self.bn1(self.conv1(x)))
+        h = F.relu(self.bn2(self.conv2(h)))
+        return F.relu(self.bn3(self.conv3(h)) + x)
+
+
+class BuildingBlock(L.Layer):
+    """One stage of a ResNet: a BottleneckA (named a) then n_layers - 1 BottleneckBs (b1, b2 ...)."""
+
+    def __init__(self, n_layers=None, in_channels=None, mid_channels=None, out_channels=None, stride=None,
+                 downsample_fb=None):
+        super().__init__()
+        for arg, value in (("n_layers", n_layers), ("in_channels", in_channels),
+                           ("mid_channels", mid_channels), ("out_channels", out_channels),
+                           ("stride", stride)):
+            if value is None:
+                raise TypeError(f"BuildingBlock: {arg} is required")
+        if n_layers < 1:
+            raise ValueError(f"BuildingBlock: n_layers must be at least 1, got {n_layers}")
+        self.a = BottleneckA(in_channels, mid_channels, out_channels, stride, bool(downsample_fb))
+        for i in range(1, n_layers):
+            setattr(self, f"b{i}", BottleneckB(out_channels, mid_channels))
+        self.n_layers = n_layers
+
+    def forward(self, x):
+        x = self.a(x)
+        for i in range(1, self.n_layers):
+            x = getattr(self, f"b{i}")(x)
+        return x
+
+
+class ResNet(Model):
+    """ResNet-50/101/152 (He, Zhang, Ren & Sun, 2015, "Deep Residual Learning for Image Recognition")
+    for 224x224 RGB images: 7x7 conv (stride 2) - BN - ReLU - 3x3 max pool (stride 2) - four stages of
+    bottleneck blocks (res2 ... res5) - global average pooling - fc6 (1000 classes).
+
+    The names and layout are DeZero's (from Chainer's ResNetLayers), so the book's weight files load:
+    pretrained=True fetches resnet{n_layers}.npz as VGG16 does vgg16.npz; a path loads that file.
+    (DeZero's own ResNet passes Chainer's argument order to its Conv2d and cannot be built.)
+    """
+    WEIGHTS_PATH = "https://github.com/koki0702/dezero-models/releases/download/v0.1/resnet{}.npz"
+    STAGES = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
+
+    def __init__(self, n_layers=152, pretrained=False):
+        super().__init__()
+        if n_layers not in self.STAGES:
+            raise ValueError(f"ResNet: n_layers must be 50, 101 or 152, got {n_layers!r}")
+        blocks = self.STAGES[n_layers]
+        url = self.WEIGHTS_PATH.format(n_layers)
+        weights = pretrained_weights(url) if pretrained is True else pretrained  # before building (see VGG16)
+        self.conv1 = L.Conv2d(64, 7, 2, 3, in_channels=3)
+        self.bn1 = _batch_norm(64)
+        self.res2 = BuildingBlock(blocks[0], 64, 64, 256, 1)
+        self.res3 = BuildingBlock(blocks[1], 256, 128, 512, 2)
+        self.res4 = BuildingBlock(blocks[2], 512, 256, 1024, 2)
+        self.res5 = BuildingBlock(blocks[3], 1024, 512, 2048, 2)
+        self.fc6 = L.Linear(1000, in_size=2048)
+        if weights:
+            if "conv1/b" not in _npz_keys(weights):
+                # Chainer's conv1 has a bias, DeZero's none (its argument-order slip sets nobias):
+                # the book's files are taken either way.
+                self.conv1.b = None
+            load_pretrained(self, os.fspath(weights), downloaded=pretrained is True)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.pooling(x, kernel_size=3, stride=2)
+        x = self.res5(self.res4(self.res3(self.res2(x))))
+        x = F.mean(x, axis=(2, 3))  # global average pooling
+        return self.fc6(x)
+
+
+class ResNet50(ResNet):
+    def __init__(self, pretrained=False):
+        super().__init__(50, pretrained)
+
+
+class ResNet101(ResNet):
+    def __init__(self, pretrained=False):
+        super().__init__(101, pretrained)
+
+
+class ResNet152(ResNet):
+    def __init__(self, pretrained=False):
+        super().__init__(152, pretrained)

@@ -68,6 +68,9 @@ def setup_variable():
     Variable.__rpow__ = arithmetic.rpow
     Variable.__matmul__ = matmul
     Variable.__rmatmul__ = _rmatmul
+    Variable.dot = matmul      # DeZero's Variable.dot and Variable.matmaul (sic), and NumPy's matmul
+    Variable.matmul = matmul
+    Variable.matmaul = matmul
     Variable.__getitem__ = shape.get_item
     Variable.reshape = _reshape
     Variable.transpose = _transpose

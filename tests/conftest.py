@@ -11,6 +11,7 @@
 import importlib.util
 import os
 import sys
+import urllib.error
 
 import pytest
 
@@ -50,3 +51,19 @@ def pytest_collection_modifyitems(config, items):
         skip = pytest.mark.skip(reason="needs CuPy and a CUDA GPU")
         for item in gpu_items:
             item.add_marker(skip)
+
+
+
+@pytest.fixture
+def offline(tmp_path, monkeypatch):
+    """No real ~/.minigrad, ~/.dezero or $MINIGRAD_DATA (HOME is tmp_path/home), and no network:
+    minigrad.files.fetch raises as an unreachable host does.  Returns the fake home directory."""
+    from minigrad import files
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("MINIGRAD_DATA", raising=False)
+
+    def no_network(url, path):
+        raise urllib.error.URLError("network disabled in tests")
+    monkeypatch.setattr(files, "fetch", no_network)
+    return home

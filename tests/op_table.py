@@ -183,6 +183,20 @@ def _bn_test(mean, var):
     return run
 
 
+def _bn_function(decay, eps):
+    """F.BatchNorm called as DeZero's code calls it: the Function object on (x, gamma, beta)."""
+    def run(x, gamma, beta):
+        c = x.shape[1]
+        with using_config("train", True):
+            return F.BatchNorm(np.zeros(c), np.ones(c), decay, eps)(x, gamma, beta)
+    return run
+
+
+def _bn_nrom_test(x, gamma, beta):
+    with using_config("train", False):
+        return F.batch_nrom(x, gamma, beta, _RUN_MEAN2.copy(), _RUN_VAR2.copy(), 0.9, 1e-3)
+
+
 def _dropout_test(x):
     with using_config("train", False):
         return F.dropout(x, 0.5)
@@ -422,6 +436,11 @@ CORE_CASES = [
     dict(name="batch_norm_test_4d", fn=_bn_test(_RUN_MEAN2, _RUN_VAR2),
          make_inputs=_normal((2, 2, 2, 2), (2,), (2,)),
          reference=lambda x, g, b: _np_batch_norm(x, g, b, mean=_RUN_MEAN2, var=_RUN_VAR2)),
+    dict(name="BatchNorm_function_train_4d", fn=_bn_function(0.8, 1e-3),
+         make_inputs=_normal((3, 2, 2, 2), (2,), (2,)),
+         reference=lambda x, g, b: _np_batch_norm(x, g, b, eps=1e-3), rtol=1e-4, atol=1e-5),
+    dict(name="batch_nrom_test_4d", fn=_bn_nrom_test, make_inputs=_normal((2, 2, 3, 1), (2,), (2,)),
+         reference=lambda x, g, b: _np_batch_norm(x, g, b, eps=1e-3, mean=_RUN_MEAN2, var=_RUN_VAR2)),
     dict(name="embed_id", fn=F.embed_id,
          make_inputs=lambda rng: [np.array([[0, 3], [3, 1]]), rng.standard_normal((4, 3))],
          reference=lambda ids, W: W[ids]),

@@ -8,6 +8,7 @@ import pytest
 
 from minigrad import datasets as D
 from minigrad import files
+from minigrad.datasets import mnist as mnist_module
 from minigrad.transforms import Normalize
 
 FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
@@ -53,7 +54,7 @@ def write_split(d, train=True, n=6, seed=0, compress=True):
 
 # ---------------------------------------------------------------- toy datasets
 
-def dezero_spiral(train):
+def dezero_spiral(train, restore=True):
     """DeZero's get_spiral written as in the book (loop, global seed), as the reference."""
     state = np.random.get_state()
     np.random.seed(1984 if train else 2020)
@@ -65,7 +66,8 @@ def dezero_spiral(train):
             x[100 * j + i] = [rate * np.sin(theta), rate * np.cos(theta)]
             t[100 * j + i] = j
     perm = np.random.permutation(300)
-    np.random.set_state(state)
+    if restore:
+        np.random.set_state(state)
     return x[perm], t[perm]
 
 
@@ -80,12 +82,24 @@ def test_spiral_matches_dezero(train):
     assert np.abs(x).max() <= 1.0
 
 
-def test_spiral_deterministic_and_leaves_global_rng():
+@pytest.mark.parametrize("train", [True, False])
+def test_spiral_seeds_global_rng_as_dezero(train):
+    """DeZero's get_spiral seeds NumPy's global random state and draws from it; the book's steps 48-50
+    (model initialisation, shuffling) then give the same numbers on every run.  The state it leaves
+    must be DeZero's."""
     np.random.seed(123)
-    before = np.random.rand()
-    np.random.seed(123)
+    D.get_spiral(train)
+    after = np.random.rand(5)
+    np.random.seed(456)
+    dezero_spiral(train, restore=False)
+    np.testing.assert_array_equal(after, np.random.rand(5))
+    np.random.seed(789)
+    D.get_spiral(train)
+    np.testing.assert_array_equal(after, np.random.rand(5))  # whatever the state before
+
+
+def test_spiral_deterministic():
     a, b = D.Spiral(), D.Spiral()
-    assert np.random.rand() == before  # global state untouched
     np.testing.assert_array_equal(a.data, b.data)
     assert not np.array_equal(D.Spiral(train=False).data, a.data)
     x, t = a[3]
@@ -248,7 +262,7 @@ def test_offline_error_lists_the_ways(monkeypatch):
     msg = str(e.value)
     for way in ("root=", "MINIGRAD_DATA", "~/.minigrad/mnist", "sample=True", "network disabled"):
         assert way in msg
-    monkeypatch.setattr(D, "SYSTEM_DIRS", {"mnist": [], "fashion-mnist": []})
+    monkeypatch.setattr(mnist_module, "SYSTEM_DIRS", {"mnist": [], "fashion-mnist": []})
     with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist"):
         D.FashionMNIST(train=False)
 
@@ -381,3 +395,29 @@ def test_failed_download_keeps_a_checked_file_it_got(tmp_path, monkeypatch):
     with pytest.raises(D.DataNotFoundError):
         D.MNIST(root=tmp_path / "new")
     assert os.listdir(tmp_path / "new" / "mnist") == [FILES[0]]
+
+
+def test_mnist_found_in_dezero_cache(tmp_path, monkeypatch):
+    """DeZero's get_file kept MNIST flat in ~/.dezero: found there, after minigrad's own directories."""
+    x, t = write_split(tmp_path / "home" / ".dezero", n=5, seed=3)
+    ds = D.MNIST()
+    np.testing.assert_array_equal(ds.data[:, 0], x)
+    assert ds.source == str(tmp_path / "home" / ".dezero" / FILES[0])
+    write_split(tmp_path / "home" / ".minigrad" / "mnist", n=2, seed=4)
+    assert len(D.MNIST()) == 2
+    with pytest.raises(D.DataNotFoundError, match="~/.dezero"):
+        D.MNIST(train=False)
+    monkeypatch.setattr(mnist_module, "SYSTEM_DIRS", {"mnist": [], "fashion-mnist": []})
+    with pytest.raises(D.DataNotFoundError):  # Fashion-MNIST's files have MNIST's names: not from ~/.dezero
+        D.FashionMNIST()
+
+
+def test_mnist_show_draws_digits(tmp_path, monkeypatch):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    monkeypatch.setattr(plt, "show", lambda: None)
+    x, _ = write_split(tmp_path, n=3)
+    D.MNIST(root=tmp_path).show(row=2, col=4)
+    img = plt.gca().images[-1].get_array()
+    assert img.shape == (56, 112)
+    assert any(np.array_equal(img[28:, 84:], d) for d in x)
+    plt.close("all")

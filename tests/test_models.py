@@ -1,4 +1,5 @@
 """Models: summary table and parameter counts, LeNet's shapes, VGG16's architecture, plotting."""
+import os
 import shutil
 
 import numpy as np
@@ -79,8 +80,58 @@ def test_vgg16_architecture_without_downloads(tmp_path):
     assert [c.W.shape[0] for c in convs] == [64] * 2 + [128] * 2 + [256] * 3 + [512] * 6
     assert model.fc6.W.data is None and model.fc7.W.shape == (4096, 4096)
     assert model.fc8.W.shape == (4096, 10)
-    with pytest.raises(ValueError, match="downloads nothing"):
+
+
+def test_vgg16_pretrained_fetches_the_books_weights(offline, monkeypatch):
+    """pretrained=True asks for the book's vgg16.npz; a file that is not VGG16's weights is refused."""
+    from minigrad import files
+    calls = []
+
+    def fetch(url, path):
+        calls.append(url)
+        small = MLP((2,))
+        small(np.ones((1, 2), np.float32))
+        small.save_weights(path + ".npz")
+        os.replace(path + ".npz", path)
+    with pytest.raises(FileNotFoundError, match=r"vgg16.npz not found.*~/.dezero.*pretrained='path/to/vgg16.npz'"):
         VGG16(pretrained=True)
+    monkeypatch.setattr(files, "fetch", fetch)
+    with pytest.raises(ValueError, match="delete it to download it again.*does not match"):
+        VGG16(pretrained=True)
+    assert calls == ["https://github.com/koki0702/dezero-models/releases/download/v0.1/vgg16.npz"]
+    assert (offline / ".minigrad" / "vgg16.npz").is_file()
+
+
+def test_pretrained_weights_found_in_dezero_cache(offline):
+    """A weight file in ~/.dezero (DeZero's download) is found; every parameter must come from it."""
+    from minigrad.models import load_pretrained, pretrained_weights
+    saved = MLP((3, 2))
+    saved(np.ones((1, 4), np.float32))
+    os.makedirs(offline / ".dezero")
+    saved.save_weights(offline / ".dezero" / "mlp.npz")
+    model = MLP((3, 2))
+    load_pretrained(model, pretrained_weights("https://example.org/models/mlp.npz"))
+    np.testing.assert_array_equal(model.l0.W.data, saved.l0.W.data)
+    np.testing.assert_array_equal(model(np.ones((1, 4), np.float32)).data, saved(np.ones((1, 4), np.float32)).data)
+    saved = Sequential(L.Linear(3))
+    saved(np.ones((1, 4), np.float32))
+    saved.save_weights(offline / "one.npz")
+    with pytest.raises(ValueError, match="lack layers/1/W"):
+        load_pretrained(Sequential(L.Linear(3), L.Linear(2, nobias=True)), str(offline / "one.npz"))
+
+
+def test_pretrained_weights_damaged_in_transit_are_refused(tmp_path):
+    """No checksum is published for the book's weight files; the zip format's CRC-32 still catches
+    a damaged file."""
+    from minigrad.models import load_pretrained
+    saved = MLP((30, 2))
+    saved(np.ones((1, 20), np.float32))
+    saved.save_weights(tmp_path / "w.npz")
+    raw = bytearray((tmp_path / "w.npz").read_bytes())
+    raw[len(raw) // 3] ^= 0x55
+    (tmp_path / "w.npz").write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="delete it to download it again.*Bad CRC-32"):
+        load_pretrained(MLP((30, 2)), str(tmp_path / "w.npz"), downloaded=True)
 
 
 def test_vgg16_loads_local_weights(tmp_path):

@@ -22,7 +22,7 @@ from minigrad.functions.loss import (  # noqa: F401
     mean_squared_error, mean_squared_error_simple, sigmoid_cross_entropy, softmax_cross_entropy,
     softmax_cross_entropy_simple)
 from minigrad.functions.loss import softmax_cross_entropy as cross_entropy  # noqa: F401  (PyTorch's name)
-from minigrad.functions.normalization import batch_norm, dropout, embed_id  # noqa: F401
+from minigrad.functions.normalization import BatchNorm, batch_norm, batch_nrom, dropout, embed_id  # noqa: F401
 from minigrad.functions.conv import (  # noqa: F401
     AveragePooling, AveragePooling2DGrad, Col2im, Conv2d, Conv2DGradW, Deconv2d, Im2col, Pooling,
     Pooling2DGrad, Pooling2DWithIndexes, average_pooling, col2im, col2im_array, conv2d, conv2d_simple,

@@ -2,9 +2,9 @@
 import numpy as np
 
 from minigrad import cuda
-from minigrad.core import Config, Variable, as_variable
+from minigrad.core import Config, Function, Variable, as_variable
 from minigrad.functions.arithmetic import Scale
-from minigrad.functions.shape import average, get_item, reshape
+from minigrad.functions.shape import average, get_item, reshape, sum
 
 
 def dropout(x, dropout_ratio=0.5):
@@ -29,42 +29,94 @@ def _channel_axes(x):
     raise ValueError(f"batch_norm: x must be 2-D (N, C) or 4-D (N, C, H, W), got shape {x.shape}")
 
 
+class BatchNorm(Function):
+    """Batch normalisation as one Function (DeZero's `F.BatchNorm(mean, var, decay, eps)`, called on
+    (x, gamma, beta)): y = gamma * (x - mu) / sqrt(sigma2 + eps) + beta per channel.
+
+    In training mu and sigma2 are the batch statistics and the running `mean` and `var` arrays are
+    updated in place (the variance unbiased); in test mode mu and sigma2 are the running statistics.
+    Forward is plain array code; backward is written with Functions that recompute the statistics
+    from x, so its own derivatives (through 1/std too, which DeZero treats as a constant) are exact.
+    """
+
+    def __init__(self, mean, var, decay=0.9, eps=2e-5):
+        self.avg_mean = mean
+        self.avg_var = var
+        self.decay = decay
+        self.eps = eps
+
+    def forward(self, x, gamma, beta):
+        xp = cuda.get_array_module(x)
+        axes, param_shape = _channel_axes(x)
+        self.train = Config.train  # backward differs by mode; the mode may change before it runs
+        if self.train:
+            mu = x.mean(axis=axes, keepdims=True)
+            xc = x - mu
+            sigma2 = (xc * xc).mean(axis=axes, keepdims=True)
+            m = x.size // x.shape[1]
+            adjust = m / (m - 1.0) if m > 1 else 1.0  # unbiased running variance
+            self.avg_mean *= self.decay
+            self.avg_mean += (1 - self.decay) * mu.reshape(self.avg_mean.shape)
+            self.avg_var *= self.decay
+            self.avg_var += (1 - self.decay) * adjust * sigma2.reshape(self.avg_var.shape)
+        else:
+            # copies: the running statistics may be updated in place before backward runs
+            self.mean_used = self.avg_mean.reshape(param_shape).astype(x.dtype)
+            sigma2 = self.avg_var.reshape(param_shape)
+            xc = x - self.mean_used
+        inv_std = (1 / xp.sqrt(sigma2 + self.eps)).astype(x.dtype, copy=False)
+        if not self.train:
+            self.inv_std = inv_std
+        y = xc * (inv_std * gamma.reshape(param_shape)) + beta.reshape(param_shape)
+        return y.astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        x, gamma, beta = self.inputs
+        axes, param_shape = _channel_axes(x)
+        g = reshape(gamma, param_shape)
+        if self.train:
+            m = x.size // x.shape[1]
+            xc = x - average(x, axis=axes, keepdims=True)
+            inv_std = (average(xc * xc, axis=axes, keepdims=True) + self.eps) ** -0.5
+            xhat = xc * inv_std
+        else:
+            inv_std = Variable(self.inv_std)
+            xhat = Scale(self.inv_std)(x - Variable(self.mean_used))
+        gbeta = sum(gy, axis=axes, keepdims=True)
+        ggamma = sum(gy * xhat, axis=axes, keepdims=True)
+        if self.train:
+            gx = (g * inv_std) * (gy - gbeta / m - xhat * ggamma / m)
+        else:
+            gx = gy * (g * inv_std)
+        return gx, reshape(ggamma, gamma.shape), reshape(gbeta, beta.shape)
+
+
 def batch_norm(x, gamma, beta, mean, var, decay=0.9, eps=2e-5):
-    """Batch normalisation over the batch (and spatial) axes, per channel.
+    """Batch normalisation over the batch (and spatial) axes, per channel (see BatchNorm).
 
     In training it normalises with the batch statistics and updates the running `mean` and `var`
-    arrays in place; in test mode it uses them.  It is composed of Functions, so gradients of every
-    order (through the batch statistics too) are exact.
+    arrays in place; in test mode it uses them.  Gradients of every order (through the batch
+    statistics too) are exact.
     """
     x, gamma, beta = as_variable(x), as_variable(gamma), as_variable(beta)
     mean = mean.data if isinstance(mean, Variable) else mean  # running statistics: arrays, updated in place
     var = var.data if isinstance(var, Variable) else var
     cuda.check_same_device("batch_norm", (x.data, gamma.data, beta.data, mean, var))
-    axes, param_shape = _channel_axes(x)
+    _channel_axes(x)
+    if Config.train and x.size == 0:
+        raise ValueError(f"batch_norm: x of shape {x.shape} has no values per channel: training "
+                         "needs batch statistics (test mode normalises an empty batch)")
     if gamma.size != x.shape[1] or beta.size != x.shape[1]:
         raise ValueError(f"batch_norm: gamma/beta have {gamma.size}/{beta.size} elements but x has "
                          f"{x.shape[1]} channels")
-    gamma = reshape(gamma, param_shape)
-    beta = reshape(beta, param_shape)
-    if Config.train:
-        m = x.size // x.shape[1] if x.shape[1] else 0
-        if m == 0:
-            raise ValueError(f"batch_norm: x of shape {x.shape} has no values per channel: training "
-                             "needs batch statistics (test mode normalises an empty batch)")
-        mu = average(x, axis=axes, keepdims=True)
-        xc = x - mu
-        batch_var = average(xc * xc, axis=axes, keepdims=True)
-        xhat = xc / (batch_var + eps) ** 0.5
-        adjust = m / (m - 1.0) if m > 1 else 1.0  # unbiased running variance (builtin max is shadowed)
-        mean *= decay
-        mean += (1 - decay) * mu.data.reshape(mean.shape)
-        var *= decay
-        var += (1 - decay) * adjust * batch_var.data.reshape(var.shape)
-    else:
-        xp = cuda.get_array_module(x)
-        inv_std = 1 / xp.sqrt(var.reshape(param_shape) + eps)
-        xhat = Scale(inv_std.astype(x.dtype))(x - Variable(mean.reshape(param_shape).astype(x.dtype)))
-    return xhat * gamma + beta
+    if getattr(mean, "size", None) != x.shape[1] or getattr(var, "size", None) != x.shape[1]:
+        raise ValueError(f"batch_norm: mean/var must be arrays of {x.shape[1]} elements (one per "
+                         f"channel), got {getattr(mean, 'shape', type(mean).__name__)} and "
+                         f"{getattr(var, 'shape', type(var).__name__)}")
+    return BatchNorm(mean, var, decay, eps)(x, gamma, beta)
+
+
+batch_nrom = batch_norm  # the book's spelling (DeZero's F.batch_nrom)
 
 
 def embed_id(x, W):

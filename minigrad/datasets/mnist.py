@@ -1,7 +1,5 @@
-"""Datasets (DeZero's names): Spiral, SinCurve, MNIST, FashionMNIST, and the bundled MNIST sample;
-ArrayDataset wraps arrays you already hold.
+"""MNIST and Fashion-MNIST, and the bundled MNIST sample.
 
-A Dataset holds `data` and `label` arrays made by `prepare()`; `ds[i]` returns `(transform(x), target_transform(t))`.
 MNIST-like data come from the standard IDX files, looked up locally first (see `find_data`), downloaded
 with MD5 checks otherwise; a bundled 5,000-digit MNIST sample works with no files and no network.
 """
@@ -12,105 +10,8 @@ import zlib
 import numpy as np
 
 from minigrad import files
-from minigrad.checks import bool_arg
+from minigrad.datasets.base import DataNotFoundError, Dataset, new_dirs, remove_new_dirs, show_images
 from minigrad.transforms import Compose, Flatten, Normalize, ToFloat
-
-
-class Dataset:
-    """Base class: subclasses fill `self.data` and `self.label` (may stay None) in `prepare()`."""
-
-    def __init__(self, train=True, transform=None, target_transform=None):
-        name = type(self).__name__
-        self.train = bool_arg(train, f"{name}: train", "Pass train=False for the test split")
-        for arg, value in (("transform", transform), ("target_transform", target_transform)):
-            if value is not None and not callable(value):
-                raise TypeError(f"{name}: {arg} must be callable or None, got {type(value).__name__}")
-        self.transform = transform
-        self.target_transform = target_transform
-        self.data = None
-        self.label = None
-        self.prepare()
-
-    def prepare(self):
-        pass
-
-    def __getitem__(self, index):
-        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
-            raise TypeError(f"{type(self).__name__}: index must be an int, got {type(index).__name__}")
-        x = self.data[index]
-        if self.transform is not None:
-            x = self.transform(x)
-        if self.label is None:
-            return x, None
-        t = self.label[index]
-        if self.target_transform is not None:
-            t = self.target_transform(t)
-        return x, t
-
-    def __len__(self):
-        return 0 if self.data is None else len(self.data)
-
-
-class ArrayDataset(Dataset):
-    """Examples given as arrays (PyTorch's TensorDataset): `ArrayDataset(X, y)` serves `(X[i], y[i])`,
-    `ArrayDataset(X)` serves `(X[i], None)`.  `DataLoader((X, y), batch_size)` wraps its tuple in one.
-    The arrays are kept as given (no copy), so DataLoader batches them with one gather each."""
-
-    def __init__(self, X, y=None, transform=None, target_transform=None):
-        super().__init__(train=True, transform=transform, target_transform=target_transform)
-        self.data = self._array(X, "X")
-        self.label = None if y is None else self._array(y, "y")
-        if self.label is not None and len(self.label) != len(self.data):
-            raise ValueError(f"ArrayDataset: X and y have different lengths: X has {len(self.data)} "
-                             f"examples, y has {len(self.label)}")
-
-    @staticmethod
-    def _array(a, name):
-        a = np.asarray(a)
-        if a.ndim == 0 or a.dtype.kind not in "biuf":
-            raise TypeError(f"ArrayDataset: {name} must be a numeric array with a first (example) axis, "
-                            f"got {'dtype ' + str(a.dtype) if a.ndim else 'a scalar'}")
-        return a
-
-
-# ----------------------------------------------------------------------------- toy data
-
-def get_spiral(train=True):
-    """DeZero's 3-class spiral: x (300, 2) float32, t (300,) int, same numbers as DeZero, fixed seeds.
-
-    Uses its own RandomState, so NumPy's global random state is left untouched.
-    """
-    rs = np.random.RandomState(1984 if train else 2020)
-    num_data, num_class = 100, 3
-    rate = np.arange(num_data) / num_data
-    noise = rs.randn(num_class, num_data) * 0.2          # drawn in DeZero's (class, point) order
-    theta = np.arange(num_class)[:, None] * 4.0 + 4.0 * rate + noise
-    x = np.stack([rate * np.sin(theta), rate * np.cos(theta)], axis=-1).reshape(-1, 2).astype(np.float32)
-    t = np.repeat(np.arange(num_class), num_data).astype(int)
-    perm = rs.permutation(num_data * num_class)
-    return x[perm], t[perm]
-
-
-class Spiral(Dataset):
-    """300 points of DeZero's 3-class spiral (train and test use different fixed seeds)."""
-
-    def prepare(self):
-        self.data, self.label = get_spiral(self.train)
-
-
-class SinCurve(Dataset):
-    """Time series for RNNs: data[i] = y[i], label[i] = y[i+1], shape (999, 1).
-
-    train: sin plus uniform noise in [-0.05, 0.05) (fixed seed, so reproducible); test: cos, no noise.
-    """
-
-    def prepare(self):
-        x = np.linspace(0, 2 * np.pi, 1000)
-        if self.train:
-            y = np.sin(x) + np.random.RandomState(0).uniform(-0.05, 0.05, size=x.shape)
-        else:
-            y = np.cos(x)
-        self.data, self.label = y[:-1, None], y[1:, None]
 
 
 # ----------------------------------------------------------------------------- IDX files
@@ -170,10 +71,14 @@ SYSTEM_DIRS = {"mnist": [], "fashion-mnist": ["/usr/share/datasets/fashion-mnist
 
 def _candidate_dirs(name, root=None):
     """Where `name`'s files are looked for, in order: root (and root/name), $MINIGRAD_DATA/name,
-    ~/.minigrad/name, then system dirs (Debian's dataset-fashion-mnist)."""
+    ~/.minigrad/name, DeZero's ~/.dezero for MNIST, then system dirs (Debian's dataset-fashion-mnist)."""
     dirs = [root, os.path.join(root, name)] if root else []
-    dirs += [os.path.join(d, name) for d in files.cache_dirs()]
-    return [os.fspath(d) for d in dirs] + SYSTEM_DIRS.get(name, [])
+    dezero = files.dezero_cache_dir()
+    dirs += [os.path.join(d, name) for d in files.cache_dirs() if d != dezero]
+    dirs = [os.fspath(d) for d in dirs]
+    if name == "mnist":  # DeZero keeps its MNIST downloads flat in ~/.dezero (it has no Fashion-MNIST,
+        dirs.append(dezero)  # whose files have the same names)
+    return dirs + SYSTEM_DIRS.get(name, [])
 
 
 def _local(directory, fname):
@@ -211,22 +116,6 @@ def _download(name, fname, directory):
     raise OSError("; ".join(errors))
 
 
-def _missing_dirs(directory):
-    """`directory` and those of its ancestors that do not exist yet, deepest first."""
-    missing, d = [], os.path.abspath(directory)
-    while not os.path.exists(d):
-        missing.append(d)
-        parent = os.path.dirname(d)
-        if parent == d:
-            break
-        d = parent
-    return missing
-
-
-class DataNotFoundError(FileNotFoundError):
-    """The dataset's files are neither present locally nor downloadable."""
-
-
 def _howto(name, train, errors):
     files = " and ".join(_FILES[bool(train)])
     ways = [f"pass root=DIR (a directory holding {files})",
@@ -235,6 +124,7 @@ def _howto(name, train, errors):
     if name == "fashion-mnist":
         ways.append("apt-get install dataset-fashion-mnist (installs them in /usr/share/datasets/fashion-mnist)")
     if name == "mnist":
+        ways.append("put them in ~/.dezero (where DeZero downloads MNIST)")
         ways.append("use the bundled 5,000-digit sample: MNIST(sample=True) (or sample='auto')")
     return (f"{name} files not found locally and the download failed ({errors}). Ways to provide them: "
             + "; ".join(ways))
@@ -251,15 +141,11 @@ def _load(name, train, root):
     paths = find_data(name, train, root)
     if paths is None:
         target = _download_dir(name, root)
-        new_dirs = _missing_dirs(target)
+        created = new_dirs(target)
         try:
             paths = tuple(_local(target, f) or _download(name, f, target) for f in _FILES[bool(train)])
         except OSError as e:
-            for d in new_dirs:  # leave no empty tree behind (root=typo must not create the typo)
-                try:
-                    os.rmdir(d)
-                except OSError:  # not empty (a checked download is kept) or already gone
-                    break
+            remove_new_dirs(created)  # root=typo must not leave the typo behind
             raise DataNotFoundError(_howto(name, train, e)) from None
     return load_idx_pair(*paths) + (paths[0],)
 
@@ -269,7 +155,8 @@ def load_mnist_like(name, train=True, root=None):
     return _load(name, train, root)[:2]
 
 
-SAMPLE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist_sample.npz")
+SAMPLE_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
+                           "mnist_sample.npz")
 
 
 def load_mnist_sample(train=True):
@@ -286,7 +173,8 @@ class MNIST(Dataset):
     float32 in [0, 1] by the default transform.
 
     `sample` chooses the source:
-      None/False  full MNIST (60,000 / 10,000): local files (root=, $MINIGRAD_DATA/mnist, ~/.minigrad/mnist),
+      None/False  full MNIST (60,000 / 10,000): local files (root=, $MINIGRAD_DATA/mnist, ~/.minigrad/mnist,
+                  DeZero's ~/.dezero),
                   else downloaded (MD5-checked) into the first of those; offline, DataNotFoundError.
       True        the bundled sample (4,000 / 1,000 real digits, 400 / 100 per class): no files, no network.
       'auto'      full MNIST if its files are present locally, else the bundled sample; never downloads.
@@ -314,6 +202,10 @@ class MNIST(Dataset):
         else:
             self.data, self.label, self.source = _load(self.name, self.train, self.root)
 
+    def show(self, row=10, col=10):
+        """Draw `row` x `col` random digits (matplotlib)."""
+        show_images(self.data, row, col)
+
     @staticmethod
     def labels():
         return {i: str(i) for i in range(10)}
@@ -334,6 +226,10 @@ class FashionMNIST(Dataset):
 
     def prepare(self):
         self.data, self.label, self.source = _load(self.name, self.train, self.root)
+
+    def show(self, row=10, col=10):
+        """Draw `row` x `col` random images (matplotlib)."""
+        show_images(self.data, row, col)
 
     @staticmethod
     def labels():
