@@ -237,8 +237,8 @@ def get_file(url, file_name=None, md5=None, sha256=None):
     The file is looked up in every cache directory (cache_dirs(), ~/.dezero included) and downloaded,
     atomically, into the first when no good copy is found.  `md5` and `sha256` are optional, as in
     DeZero: a copy whose checksum differs is skipped, and a download whose checksum differs is deleted
-    and an OSError raised.  A downloaded file's MD5 is remembered next to it (a hidden `.NAME.md5`), so
-    every later get_file verifies that copy, with or without `md5`.  `file_name` must be a plain name:
+    and an OSError raised.  The MD5 a download was checked against is remembered next to it (a hidden
+    `.NAME.md5`), so every later get_file verifies that copy, with or without `md5`.  `file_name` must be a plain name:
     the file always lands in a cache directory."""
     if not isinstance(url, str):
         raise TypeError(f"get_file: url must be a str, got {type(url).__name__}")
@@ -258,10 +258,9 @@ def get_file(url, file_name=None, md5=None, sha256=None):
     path = cache_dir(name)
     expected = md5 or _read_md5_file(_md5_file(path))
     download(url, path, md5=expected, sha256=sha256)
-    if expected is None:
-        expected = md5sum(path)
-    with atomic_path(_md5_file(path)) as tmp, open(tmp, "w") as fh:
-        fh.write(expected + "\n")
+    if expected is not None:
+        with atomic_path(_md5_file(path)) as tmp, open(tmp, "w") as fh:
+            fh.write(expected + "\n")
     return path
 
 

@@ -112,7 +112,7 @@ class VGG16(Model):
     def __init__(self, pretrained=False, num_classes=1000):
         super().__init__()
         # the file first: offline, fail before spending seconds on 138 million random weights
-        weights = pretrained_weights(self.WEIGHTS_PATH) if pretrained is True else pretrained
+        weights = weights_arg(self, pretrained, self.WEIGHTS_PATH)
         in_ch = 3
         for block, (out_ch, n) in enumerate(self.BLOCKS, 1):
             for i in range(1, n + 1):  # DeZero's names: conv1_1 ... conv5_3
@@ -153,6 +153,19 @@ class VGG16(Model):
 
 
 # ----------------------------------------------------------------------------- pretrained weights
+
+def weights_arg(model, pretrained, url):
+    """The weights file `pretrained` asks for: None (False), the book's file from `url`, fetched once
+    (True), or the path given."""
+    if pretrained is False or pretrained is None:
+        return None
+    if pretrained is True:
+        return pretrained_weights(url)
+    if not isinstance(pretrained, (str, os.PathLike)):
+        raise TypeError(f"{type(model).__name__}: pretrained must be True, False or the path of an .npz "
+                        f"weights file, got {pretrained!r}")
+    return pretrained
+
 
 def pretrained_weights(url):
     """The local path of the book's weight file at `url`, downloaded once (files.get_file).
@@ -294,7 +307,7 @@ class ResNet(Model):
             raise ValueError(f"ResNet: n_layers must be 50, 101 or 152, got {n_layers!r}")
         blocks = self.STAGES[n_layers]
         url = self.WEIGHTS_PATH.format(n_layers)
-        weights = pretrained_weights(url) if pretrained is True else pretrained  # before building (see VGG16)
+        weights = weights_arg(self, pretrained, url)  # before building (see VGG16)
         self.conv1 = L.Conv2d(64, 7, 2, 3, in_channels=3)
         self.bn1 = _batch_norm(64)
         self.res2 = BuildingBlock(blocks[0], 64, 64, 256, 1)

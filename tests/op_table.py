@@ -188,13 +188,13 @@ def _bn_function(decay, eps):
     def run(x, gamma, beta):
         c = x.shape[1]
         with using_config("train", True):
-            return F.BatchNorm(np.zeros(c), np.ones(c), decay, eps)(x, gamma, beta)
+            return F.BatchNorm(_on(x, np.zeros(c)), _on(x, np.ones(c)), decay, eps)(x, gamma, beta)
     return run
 
 
 def _bn_nrom_test(x, gamma, beta):
     with using_config("train", False):
-        return F.batch_nrom(x, gamma, beta, _RUN_MEAN2.copy(), _RUN_VAR2.copy(), 0.9, 1e-3)
+        return F.batch_nrom(x, gamma, beta, _on(x, _RUN_MEAN2.copy()), _on(x, _RUN_VAR2.copy()), 0.9, 1e-3)
 
 
 def _dropout_test(x):

@@ -127,7 +127,7 @@ ROWS = [
     (lambda d: MLP((3,), activation="relu"), TypeError, r"MLP: activation must be callable, got str"),
     (lambda d: LeNet(num_classes=0), ValueError, r"Linear: out_size must be a positive int, got 0"),
     (lambda d: LeNet(in_channels=0), ValueError, r"Conv2d: in_channels must be a positive int"),
-    (lambda d: VGG16(pretrained=True), ValueError, r"VGG16: pretrained=True needs weights"),
+    (lambda d: VGG16(pretrained=2.5), TypeError, r"VGG16: pretrained must be True, False or the path"),
     (lambda d: LeNet().summary(2.5), TypeError, r"summary: input_shape must be an int or a tuple of ints"),
     (lambda d: LeNet().summary("28"), TypeError, r"summary: input_shape must be an int or a tuple of ints"),
     (lambda d: LeNet().summary((0, 28)), ValueError, r"summary: input_shape \(0, 28\): each size must be a positive"),

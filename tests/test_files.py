@@ -126,6 +126,12 @@ def test_atomic_path_onto_a_directory_fails_before_the_block(tmp_path):
 
 # ----------------------------------------------------------------------------- get_file
 
+@pytest.fixture(autouse=True)
+def _no_real_home(tmp_path, monkeypatch):
+    """get_file also looks in ~/.minigrad and ~/.dezero: never the real ones."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
 def _fake_network(monkeypatch, payloads):
     calls = []
 
@@ -181,9 +187,6 @@ def test_get_file_refuses_a_url_that_names_no_plain_file(tmp_path, monkeypatch):
         utils.get_file("https://example.org/x", md5="abc")
     with pytest.raises(TypeError, match="get_file: url must be a str"):
         utils.get_file(None)
-
-
-    assert sorted(os.listdir(tmp_path)) == ["vgg.npz"]
 
 
 def test_get_file_finds_dezero_downloads_and_checks_sha256(tmp_path, monkeypatch):

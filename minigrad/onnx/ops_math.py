@@ -133,3 +133,30 @@ def sigmoid_cross_entropy(ctx, f, xs, ys):
     total = ctx.reduce("ReduceSum", loss, None, False)
     ctx.node("Div", [total, _length(ctx, ctx.batch(x), x.shape[0], xv, y.dtype)], ctx.out(y))
     ctx.set_batch(y, None)
+
+
+# =============================================================================
+# Normalisation
+# =============================================================================
+def batch_norm(ctx, f, xs, ys):
+    """F.BatchNorm.  In test mode (the mode export runs in) ONNX's BatchNormalization with the running
+    statistics as initializers; run in training mode, the batch statistics as ReduceMean nodes.  Both
+    compute (x - mean) / sqrt(var + eps) * gamma + beta, as the forward does."""
+    x, gamma, beta = xs
+    y = ys[0]
+    xv = ctx.inp(x, y.dtype)
+    if not f.train:
+        mean = ctx.const(f.mean_used.reshape(-1), y.dtype, f"{ctx.node_name}/mean")
+        var = ctx.const(f.avg_var.reshape(-1), y.dtype, f"{ctx.node_name}/var")
+        ctx.node("BatchNormalization", [xv, ctx.inp(gamma, y.dtype), ctx.inp(beta, y.dtype), mean, var],
+                 ctx.out(y), epsilon=float(f.eps))
+    else:
+        axes = [0] + list(range(2, x.ndim))
+        param_shape = ctx.ints([1, x.shape[1]] + [1] * (x.ndim - 2))
+        xc = ctx.node("Sub", [xv, ctx.reduce("ReduceMean", xv, axes, True)])
+        var = ctx.reduce("ReduceMean", ctx.node("Mul", [xc, xc]), axes, True)
+        inv_std = ctx.node("Reciprocal", [ctx.node("Sqrt", [ctx.node("Add", [var, ctx.const(f.eps, y.dtype)])])])
+        g = ctx.node("Reshape", [ctx.inp(gamma, y.dtype), param_shape])
+        b = ctx.node("Reshape", [ctx.inp(beta, y.dtype), param_shape])
+        ctx.node("Add", [ctx.node("Mul", [xc, ctx.node("Mul", [inv_std, g])]), b], ctx.out(y))
+    ctx.set_batch(y, ctx.batch(x))

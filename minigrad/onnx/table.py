@@ -24,6 +24,7 @@ CONVERTERS = {
     F.RPow: ops_math.rpow,
     F.Neg: ops_math.unary("Neg"),
     F.Copy: ops_math.unary("Identity"),
+    F.BatchNorm: ops_math.batch_norm,
     F.Exp: ops_math.unary("Exp"),
     F.Log: ops_math.unary("Log"),
     F.Sin: ops_math.unary("Sin"),
