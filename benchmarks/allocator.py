@@ -51,10 +51,11 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--case", default="lenet_b100", choices=tuple(suite.CASES))
     p.add_argument("--memory-steps", type=int, default=500, help="steps of the RSS run per variant (0: skip)")
+    p.add_argument("--quiet-wait", type=float, default=60, help="as in suite.py")
     p.add_argument("--json", metavar="PATH")
     args = p.parse_args(argv)
     args.sample_s, args.warmup_s, args.torch_threads = 0.1, 0.3, 2
-    args.quiet_wait, args.max_foreign, args.retries = 60, 0.1, 2  # suite.py's defaults
+    args.max_foreign, args.retries = 0.1, 2  # suite.py's defaults
 
     runs = {label: [] for label in VARIANTS}
     for r in range(args.rounds):
