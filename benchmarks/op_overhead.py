@@ -7,7 +7,7 @@ microseconds, which the process-separated suite (benchmarks/suite.py, case `chai
 The chain cycles through mul-by-scalar, sin, add (a second input), tanh on a 16-element float32
 vector: the arithmetic is negligible, so the time is the framework's bookkeeping.  minigrad and, when
 installed, PyTorch CPU run in alternating rounds of the same process; medians are reported.
-minigrad's fast paths in core.py cite this script for what they save per op.
+It is the place to measure what a fast path in core.py saves per op.
 
     python benchmarks/op_overhead.py [--ops 2000] [--rounds 15]
 """
