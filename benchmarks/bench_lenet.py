@@ -1,4 +1,10 @@
-"""LeNet training step and a mid-size convolution layer: minigrad side by side with PyTorch.
+"""IN-PROCESS LeNet step and conv layer, minigrad beside PyTorch in one process; kept for --gpu.
+
+On the CPU these numbers flatter minigrad: importing PyTorch into minigrad's process raises glibc
+malloc's mmap threshold and starts thread pools, which makes minigrad up to 2x faster than it is in a
+user's script.  The CPU figures the project quotes come from benchmarks/suite.py (one process per
+framework and case).  This script remains for the GPU comparison (CuPy against PyTorch CUDA), where
+the host allocator does not decide the result, and as a quick same-process A/B of minigrad changes.
 
   * LeNet (conv 6@5x5 - ReLU - max pool 2 - conv 16@5x5 - ReLU - max pool 2 - flatten - fc 120 - ReLU -
     fc 84 - ReLU - fc 10, softmax cross entropy): one SGD training step (forward, backward, update) on a
@@ -6,8 +12,9 @@
   * a mid-size convolution layer (N=32, C=64, 32x32, 3x3, pad 1, 64 filters): forward and backward
     (gradients of x, W and b).
 
-minigrad and, when installed, PyTorch run in alternating rounds of the same process (the machine is
-noisy); the table shows the median milliseconds and the ratio minigrad / PyTorch.
+minigrad and, when installed, PyTorch run in alternating rounds of the same process; the table shows
+the median milliseconds and the ratio minigrad / PyTorch (with a verdict against a target on the GPU
+only).
 
     python benchmarks/bench_lenet.py [--rounds 15] [--steps 5] [--gpu] [--memory [--memory-steps 500]]
 
@@ -41,9 +48,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if os.path.dirname(HERE) not in sys.path:
     sys.path.insert(0, os.path.dirname(HERE))
 
-LENET_TARGET = 1.5  # minigrad / PyTorch CPU, LeNet step
 LENET_GPU_TARGET = 2.0  # minigrad on CuPy / PyTorch CUDA, LeNet step
-CONV_TARGET = 2.0   # minigrad / PyTorch, mid-size conv forward + backward
+IN_PROCESS_NOTE = ("in-process: PyTorch is imported beside minigrad, which flatters minigrad on the CPU; "
+                   "the CPU comparison is benchmarks/suite.py")
 GPU_SPEEDUP_TARGET = 10  # minigrad CPU / minigrad GPU, LeNet step (meant for --batch 1000)
 
 
@@ -267,6 +274,7 @@ def main(argv=None):
         runners_conv["pytorch"] = torch_conv_layer(torch_device)
 
     device = "GPU (CuPy)" if args.gpu else "CPU (NumPy)"
+    print(IN_PROCESS_NOTE)
     print(f"minigrad on {device}; numpy {np.__version__}; cpus {os.cpu_count()}")
     if torch_device is not None:
         print(f"pytorch {torch.__version__} on {torch_device} ({torch.get_num_threads()} threads)")
@@ -280,9 +288,9 @@ def main(argv=None):
 
     results = [
         (f"LeNet training step, batch {args.batch}", time_rounds(runners_lenet, args.rounds, args.steps),
-         LENET_GPU_TARGET if args.gpu else LENET_TARGET),
+         LENET_GPU_TARGET if args.gpu else None),
         ("conv 64->64 3x3 pad 1, N=32 32x32, fwd+bwd", time_rounds(runners_conv, args.rounds, args.steps),
-         CONV_TARGET),
+         None),
     ]
     header = f"{'benchmark':<46} {'minigrad ms':>12} {'pytorch ms':>11} {'ratio':>7} {'target':>7}"
     print(header)
@@ -294,6 +302,9 @@ def main(argv=None):
             print(f"{name:<46} {mg:>12.2f} {'-':>11} {'-':>7} {'-':>7}")
         else:
             ratio = mg / pt
+            if target is None:  # CPU, in-process: no verdict (see IN_PROCESS_NOTE)
+                print(f"{name:<46} {mg:>12.2f} {pt:>11.2f} {ratio:>7.2f} {'-':>7}")
+                continue
             verdict = "ok" if ratio <= target else "SLOW"
             print(f"{name:<46} {mg:>12.2f} {pt:>11.2f} {ratio:>7.2f} {'<=' + str(target):>7} {verdict}")
         if "minigrad-cpu" in res:

@@ -1,8 +1,13 @@
-"""Per-op autograd overhead: a chain of small elementwise ops, forward and backward.
+"""IN-PROCESS per-op autograd overhead: a chain of small elementwise ops, forward and backward apart.
+
+In-process (minigrad and PyTorch in one process): it splits the per-op cost into forward and backward
+microseconds, which the process-separated suite (benchmarks/suite.py, case `chain`) does not.  On
+16-element arrays the allocator effect of importing PyTorch is small, but quote suite.py's numbers.
 
 The chain cycles through mul-by-scalar, sin, add (a second input), tanh on a 16-element float32
 vector: the arithmetic is negligible, so the time is the framework's bookkeeping.  minigrad and, when
 installed, PyTorch CPU run in alternating rounds of the same process; medians are reported.
+It is the place to measure what a fast path in core.py saves per op.
 
     python benchmarks/op_overhead.py [--ops 2000] [--rounds 15]
 """
@@ -70,7 +75,8 @@ def main(argv=None):
         for name, run in runners.items():
             times[name].append(run())
 
-    print(f"chain of {args.ops} ops, median of {args.rounds} rounds, microseconds per op")
+    print(f"chain of {args.ops} ops, median of {args.rounds} rounds, microseconds per op "
+          "(in-process; benchmarks/suite.py has the process-separated comparison)")
     print(f"{'':10s} {'forward':>9s} {'backward':>9s} {'total':>9s}")
     totals = {}
     for name, ts in times.items():
