@@ -52,3 +52,10 @@ def test_tune_can_be_switched_off(monkeypatch):
     from minigrad import malloc
     monkeypatch.setenv("MINIGRAD_MALLOC_TUNING", "0")
     assert malloc.tune() is False
+
+
+def test_a_user_s_own_malloc_settings_are_left_alone(monkeypatch):
+    from minigrad import malloc
+    monkeypatch.setenv("MINIGRAD_MALLOC_TUNING", "1")
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "2")
+    assert malloc.tune() is False
