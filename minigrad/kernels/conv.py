@@ -14,8 +14,9 @@ minigrad.functions.conv do that at the public boundary.
 
 How it is fast on NumPy (the conv, deconv, VGG-block and LeNet cases of benchmarks/suite.py):
 
-* Per sample, col is the (C*KH*KW, L) matrix, so the forward is the batched product
-  W (OC, C*KH*KW) @ col (n, C*KH*KW, L) -> (n, OC, L): already NCHW, no transposed copy.  The weight
+* Per sample, col is the (C*KH*KW, L) matrix; the forward is the batched product
+  col^T (n, L, C*KH*KW) @ W^T -> (n, L, OC), Chainer's orientation (so strided convolutions agree with
+  Chainer and DeZero bit for bit), copied into NCHW by the copy that drops the junk columns.  The weight
   gradient is col @ gy^T summed over the batch (the faster GEMM orientation), the input gradient
   W^T @ gy followed by col2im.  One large GEMM over (C*KH*KW, N*L) and einsum over a sliding-window
   view both need a transposed copy of the output or of col and were slower.
@@ -282,10 +283,13 @@ def conv_forward(x, W, b, stride, pad):
     W2 = W.reshape(OC, g.K)
     y = xp.empty((x.shape[0], OC, g.OH, g.OW), dtype=dtype)
     buf = xp.empty(step * g.K * g.L, dtype=x.dtype)
-    ybuf = xp.empty((step, OC, g.L), dtype=dtype)
+    ybuf = xp.empty((step, g.L, OC), dtype=dtype)
     for s, e in chunks:
-        yc = xp.matmul(W2, g.col(src[s:e], buf), out=ybuf[:e - s])
-        g.narrow(yc, y[s:e])
+        # col^T W^T, the orientation of Chainer's and DeZero's im2col convolution, so results agree
+        # with theirs bit for bit where the col layouts match (strided convolutions); no slower than
+        # W @ col here, as narrow copies the chunk into y either way
+        ycT = xp.matmul(g.col(src[s:e], buf).transpose(0, 2, 1), W2.T, out=ybuf[:e - s])
+        g.narrow(ycT.transpose(0, 2, 1), y[s:e])
     if b is not None:
         y += b.reshape(1, OC, 1, 1)
     return y, src
