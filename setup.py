@@ -18,7 +18,7 @@ setup(
         "plot": ["matplotlib"],
         # Jupyter: a kernel, and tqdm's progress widget (which needs ipywidgets)
         "notebook": ["ipykernel", "tqdm", "ipywidgets"],
-        "bench": ["torch"],
+        "bench": ["torch", "dezero"],  # the other columns of benchmarks/suite.py
         "onnx": ["onnx", "onnxruntime"],
     },
 )
