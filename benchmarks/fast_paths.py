@@ -8,15 +8,14 @@ times.  The figures quoted in minigrad/core.py's comments come from this script.
 """
 import argparse
 import statistics
-import time
 import weakref
 
 import numpy as np
 
 import minigrad
-import minigrad.functions as F
 from minigrad import cuda
 from minigrad.core import Config, Function, Variable, as_array, as_variable
+from op_overhead import minigrad_chain  # the same chain as op_overhead.py (run from benchmarks/)
 
 
 def plain_call(self, *inputs):
@@ -67,23 +66,6 @@ def plain_backward(self, retain_grad=False, create_graph=False):
                     ref().grad = None
 
 
-def chain(n_ops):
-    x = Variable(np.linspace(-1, 1, 16, dtype=np.float32))
-    ops = (lambda y: y * 1.001, F.sin, lambda y: y + x, F.tanh)
-
-    def run():
-        x.cleargrad()
-        t0 = time.perf_counter()
-        y = x
-        for i in range(n_ops):
-            y = ops[i % 4](y)
-        loss = F.sum(y)
-        t1 = time.perf_counter()
-        loss.backward()
-        return t1 - t0, time.perf_counter() - t1
-    return run
-
-
 def compare(label, owner, attr, plain, run, rounds):
     fast = getattr(owner, attr)
     times = {"fast": [], "plain": []}
@@ -106,7 +88,7 @@ def main(argv=None):
     parser.add_argument("--ops", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=25)
     args = parser.parse_args(argv)
-    run = chain(args.ops)
+    run = minigrad_chain(args.ops)
     print(f"{args.ops}-op chain, medians of {args.rounds} interleaved rounds")
     compare("Function.__call__", Function, "__call__", plain_call, run, args.rounds)
     compare("Variable.backward", Variable, "backward", plain_backward, run, args.rounds)

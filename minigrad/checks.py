@@ -70,3 +70,12 @@ def check_4d(fname, name, a, layout="(N, C, H, W)"):
     if shape is None or len(shape) != 4:
         raise ValueError(f"{fname}: {name} must be a 4-D array {layout}, got "
                          f"{'shape ' + str(tuple(shape)) if shape is not None else type(a).__name__}")
+
+
+def mismatch(missing=(), extra=(), wrong_shapes=(), wrong_dtypes=()):
+    """The problems of a set of named arrays against what a model expects, as one sentence (empty when
+    none): missing keys, unexpected keys, wrong shapes, wrong dtypes."""
+    parts = [(label, sep, items) for label, sep, items in (
+        ("missing keys ", ", ", missing), ("unexpected keys ", ", ", extra),
+        ("wrong shapes ", "; ", wrong_shapes), ("wrong dtypes ", "; ", wrong_dtypes)) if items]
+    return "; ".join(label + sep.join(items) for label, sep, items in parts)

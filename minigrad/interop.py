@@ -15,7 +15,7 @@ import collections
 
 import numpy as np
 
-from minigrad import cuda
+from minigrad import checks, cuda
 from minigrad import layers as L
 from minigrad.core import Variable
 
@@ -132,16 +132,9 @@ def load_torch_state_dict(model, state_dict, mapping=None):
         if e.param.data is not None and a.shape != e.torch_shape():
             wrong.append(f"{e.torch_key}: state dict {a.shape}, model {e.torch_shape()} (for {e.key})")
         arrays[e.key] = a
-    problems = []
-    if missing:
-        problems.append("missing keys " + ", ".join(missing))
-    if extra:
-        problems.append("unexpected keys " + ", ".join(extra))
-    if wrong:
-        problems.append("wrong shapes " + "; ".join(wrong))
+    problems = checks.mismatch(missing, extra, wrong)
     if problems:
-        raise ValueError("load_torch_state_dict: the state dict does not match the model: " +
-                         "; ".join(problems))
+        raise ValueError(f"load_torch_state_dict: the state dict does not match the model: {problems}")
 
     for e in entries:
         a = arrays[e.key]

@@ -21,7 +21,14 @@ def _geometry(fname, x_shape, kernel, stride, pad):
     return K.geometry(tuple(x_shape), tuple(kernel), tuple(stride), tuple(pad))
 
 
-def _check_bias(fname, b, channels):
+def _check_operands(fname, x, W, b, in_axis, layout):
+    """x (N, C, H, W); W 4-D with the input channels C on axis `in_axis` (conv 1, deconv 0); b None or
+    one value per output channel (W's other channel axis)."""
+    checks.check_4d(fname, "x", x)
+    checks.check_4d(fname, "W", W, layout)
+    if x.shape[1] != W.shape[in_axis]:
+        raise ValueError(f"{fname}: x has {x.shape[1]} channels but W expects {W.shape[in_axis]}")
+    channels = W.shape[1 - in_axis]
     if b is not None and (b.ndim != 1 or b.shape[0] != channels):
         raise ValueError(f"{fname}: b must have shape ({channels},), got {tuple(b.shape)}")
 
@@ -112,11 +119,7 @@ class Conv2d(Function):
         self._src = None
 
     def forward(self, x, W, b=None):
-        checks.check_4d("conv2d", "x", x)
-        checks.check_4d("conv2d", "W", W, "(OC, C, KH, KW)")
-        if x.shape[1] != W.shape[1]:
-            raise ValueError(f"conv2d: x has {x.shape[1]} channels but W expects {W.shape[1]}")
-        _check_bias("conv2d", b, W.shape[0])
+        _check_operands("conv2d", x, W, b, 1, "(OC, C, KH, KW)")
         _geometry("conv2d", x.shape, W.shape[2:], self.stride, self.pad)
         y, src = K.conv_forward(x, W, b, self.stride, self.pad)
         self._src = src if Config.enable_backprop else None  # the padded x, for the weight gradient
@@ -156,11 +159,7 @@ class Deconv2d(Function):
         self.outsize = None if outsize is None else checks.pair(outsize, "deconv2d: outsize")
 
     def forward(self, x, W, b=None):
-        checks.check_4d("deconv2d", "x", x)
-        checks.check_4d("deconv2d", "W", W, "(C, OC, KH, KW)")
-        if x.shape[1] != W.shape[0]:
-            raise ValueError(f"deconv2d: x has {x.shape[1]} channels but W expects {W.shape[0]}")
-        _check_bias("deconv2d", b, W.shape[1])
+        _check_operands("deconv2d", x, W, b, 0, "(C, OC, KH, KW)")
         (SH, SW), (PH, PW) = self.stride, self.pad
         C, OC, KH, KW = W.shape
         H, Wd = x.shape[2], x.shape[3]
@@ -253,12 +252,9 @@ def _sum_nhw(gy):
 def conv2d_simple(x, W, b=None, stride=1, pad=0):
     """conv2d composed of im2col and linear, for teaching (same result, slower)."""
     x, W = as_variable(x), as_variable(W)
-    checks.check_4d("conv2d_simple", "x", x)
-    checks.check_4d("conv2d_simple", "W", W, "(OC, C, KH, KW)")
+    _check_operands("conv2d_simple", x, W, b, 1, "(OC, C, KH, KW)")
     N, C, H, Wd = x.shape
-    OC, WC, KH, KW = W.shape
-    if C != WC:
-        raise ValueError(f"conv2d_simple: x has {C} channels but W expects {WC}")
+    OC, _, KH, KW = W.shape
     stride, pad = checks.stride_arg("conv2d_simple", stride), checks.pad_arg("conv2d_simple", pad)
     g = _geometry("conv2d_simple", x.shape, (KH, KW), stride, pad)
     OH, OW = g.OH, g.OW

@@ -15,7 +15,7 @@ import zlib
 
 import numpy as np
 
-from minigrad import cuda
+from minigrad import checks, cuda
 from minigrad.core import Parameter, Variable, test_mode
 from minigrad.files import atomic_path
 
@@ -315,17 +315,9 @@ def _match_model(entries, headers, path):
             dtypes.append(f"{key}: file {dtype} cannot be loaded{into} (only real numbers are cast)")
         plan[key] = (None if target is None else np.dtype(target),
                      {attr: size for attr, size in sizes.items() if hasattr(owner, attr)})
-    problems = []
-    if missing:
-        problems.append("missing keys " + ", ".join(missing))
-    if extra:
-        problems.append("unexpected keys " + ", ".join(extra))
-    if wrong:
-        problems.append("wrong shapes " + "; ".join(wrong))
-    if dtypes:
-        problems.append("wrong dtypes " + "; ".join(dtypes))
+    problems = checks.mismatch(missing, extra, wrong, dtypes)
     if problems:
-        raise ValueError(f"load_weights: {path} does not match the model: " + "; ".join(problems))
+        raise ValueError(f"load_weights: {path} does not match the model: {problems}")
     return {key: plan[key] for key in headers}
 
 
