@@ -170,10 +170,10 @@ class Function:
         return outputs if len(outputs) > 1 else outputs[0]
 
     def forward(self, *xs):
-        raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
+        raise NotImplementedError()
 
     def backward(self, *gys):
-        raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
+        raise NotImplementedError()
 
 
 # =============================================================================
