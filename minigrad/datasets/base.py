@@ -69,13 +69,14 @@ class DataNotFoundError(FileNotFoundError):
     """The dataset's files are neither present locally nor downloadable."""
 
 
-def dataset_dirs(name, root=None):
+def dataset_dirs(name, root=None, dezero=True):
     """Where the files of dataset `name` are looked for, in order: root and root/name, $MINIGRAD_DATA/name,
-    ~/.minigrad/name, then DeZero's ~/.dezero itself (DeZero's get_file keeps every file there, flat)."""
+    ~/.minigrad/name, then (with `dezero`) DeZero's ~/.dezero itself (DeZero's get_file keeps every
+    file there, flat)."""
     dirs = [os.fspath(root), os.path.join(os.fspath(root), name)] if root else []
-    dezero = files.dezero_cache_dir()
-    dirs += [os.path.join(d, name) for d in files.cache_dirs() if d != dezero]
-    return dirs + [dezero]
+    dezero_dir = files.dezero_cache_dir()
+    dirs += [os.path.join(d, name) for d in files.cache_dirs() if d != dezero_dir]
+    return dirs + [dezero_dir] if dezero else dirs
 
 
 def download_dir(name, root=None):
@@ -93,13 +94,13 @@ def find_file(name, file_name, root=None):
     return None
 
 
-def ways_to_provide(name, file_names):
+def ways_to_provide(name, file_names, dezero=True):
     """The ways to put `file_names` of dataset `name` where the loaders look (for error messages)."""
     listed = " and ".join(file_names)
-    return [f"pass root=DIR (a directory holding {listed})",
+    ways = [f"pass root=DIR (a directory holding {listed})",
             f"set MINIGRAD_DATA=DIR and put the files in DIR/{name}",
-            f"put the files in ~/.minigrad/{name}",
-            "or in ~/.dezero (where DeZero's downloads are kept)"]
+            f"put the files in ~/.minigrad/{name}"]
+    return ways + ["or in ~/.dezero (where DeZero's downloads are kept)"] if dezero else ways
 
 
 def obtain(name, file_name, url, root=None, md5=None, sha256=None):

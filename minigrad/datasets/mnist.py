@@ -10,7 +10,8 @@ import zlib
 import numpy as np
 
 from minigrad import files
-from minigrad.datasets.base import DataNotFoundError, Dataset, new_dirs, remove_new_dirs, show_images
+from minigrad.datasets.base import (DataNotFoundError, Dataset, dataset_dirs, download_dir, new_dirs,
+                                    remove_new_dirs, show_images, ways_to_provide)
 from minigrad.transforms import Compose, Flatten, Normalize, ToFloat
 
 
@@ -70,15 +71,9 @@ SYSTEM_DIRS = {"mnist": [], "fashion-mnist": ["/usr/share/datasets/fashion-mnist
 
 
 def _candidate_dirs(name, root=None):
-    """Where `name`'s files are looked for, in order: root (and root/name), $MINIGRAD_DATA/name,
-    ~/.minigrad/name, DeZero's ~/.dezero for MNIST, then system dirs (Debian's dataset-fashion-mnist)."""
-    dirs = [root, os.path.join(root, name)] if root else []
-    dezero = files.dezero_cache_dir()
-    dirs += [os.path.join(d, name) for d in files.cache_dirs() if d != dezero]
-    dirs = [os.fspath(d) for d in dirs]
-    if name == "mnist":  # DeZero keeps its MNIST downloads flat in ~/.dezero (it has no Fashion-MNIST,
-        dirs.append(dezero)  # whose files have the same names)
-    return dirs + SYSTEM_DIRS.get(name, [])
+    """Where `name`'s files are looked for: dataset_dirs (~/.dezero for MNIST only: DeZero has no
+    Fashion-MNIST, whose files have MNIST's names), then system dirs (Debian's dataset-fashion-mnist)."""
+    return dataset_dirs(name, root, dezero=name == "mnist") + SYSTEM_DIRS.get(name, [])
 
 
 def _local(directory, fname):
@@ -117,30 +112,20 @@ def _download(name, fname, directory):
 
 
 def _howto(name, train, errors):
-    files = " and ".join(_FILES[bool(train)])
-    ways = [f"pass root=DIR (a directory holding {files})",
-            f"set MINIGRAD_DATA=DIR and put the files in DIR/{name}",
-            f"put the files in ~/.minigrad/{name}"]
+    ways = ways_to_provide(name, _FILES[bool(train)], dezero=name == "mnist")
     if name == "fashion-mnist":
         ways.append("apt-get install dataset-fashion-mnist (installs them in /usr/share/datasets/fashion-mnist)")
     if name == "mnist":
-        ways.append("put them in ~/.dezero (where DeZero downloads MNIST)")
         ways.append("use the bundled 5,000-digit sample: MNIST(sample=True) (or sample='auto')")
     return (f"{name} files not found locally and the download failed ({errors}). Ways to provide them: "
             + "; ".join(ways))
-
-
-def _download_dir(name, root=None):
-    """Where downloads go: root/name, else $MINIGRAD_DATA/name, else ~/.minigrad/name (never a
-    directory shared by two datasets, whose files have the same names)."""
-    return os.path.join(os.fspath(root), name) if root else files.cache_dir(name)
 
 
 def _load(name, train, root):
     """(x, t, images_path): a local copy if any, else downloaded and MD5-checked."""
     paths = find_data(name, train, root)
     if paths is None:
-        target = _download_dir(name, root)
+        target = download_dir(name, root)
         created = new_dirs(target)
         try:
             paths = tuple(_local(target, f) or _download(name, f, target) for f in _FILES[bool(train)])
