@@ -1,8 +1,11 @@
-"""Argument checks for the public boundary: ints, bools, pairs and convolution arguments.
+"""Argument checks for the public boundary: ints, bools, real numbers, pairs and convolution arguments.
 
 Each raises TypeError (wrong kind) or ValueError (wrong value) with a message that names the function
 and the argument, so kernels below can assume valid arguments.
 """
+import math
+import numbers
+
 import numpy as np
 
 
@@ -33,6 +36,20 @@ def bool_arg(value, name="value", hint=""):
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise TypeError(f"{name} must be a bool, got {value!r}" + (f". {hint}" if hint else ""))
+
+
+def real_number(owner, name, value, low=0.0, low_ok=True, high=math.inf, high_ok=False):
+    """`value` as a float in the interval [low, high) (ends per low_ok/high_ok): TypeError for a
+    non-number, ValueError for nan, inf or a value outside (a negative rate turns descent into
+    ascent; a decay of 1 divides by zero)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    inside = (v > low or (low_ok and v == low)) and (v < high or (high_ok and v == high))
+    if not math.isfinite(v) or not inside:
+        interval = f"{'[' if low_ok else '('}{low:g}, {high:g}{']' if high_ok else ')'}"
+        raise ValueError(f"{owner}: {name} must be a finite number in {interval}, got {value!r}")
+    return v
 
 
 def kernel_arg(fname, kernel_size):

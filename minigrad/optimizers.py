@@ -1,24 +1,9 @@
 """Optimizers update a target Layer's Parameters from their gradients; hooks adjust the gradients
 first (weight decay, gradient clipping, freezing).  State lives on the Parameters' device."""
 import math
-import numbers
 
-from minigrad import cuda
+from minigrad import checks, cuda
 from minigrad.core import Parameter, Variable
-
-
-def _number(owner, name, value, low=0.0, low_ok=True, high=math.inf, high_ok=False):
-    """`value` as a float in the interval [low, high) (ends per low_ok/high_ok): TypeError for a
-    non-number, ValueError for nan, inf or a value outside (a negative rate turns descent into
-    ascent; a decay of 1 divides by zero)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a real number, got {type(value).__name__}")
-    v = float(value)
-    inside = (v > low or (low_ok and v == low)) and (v < high or (high_ok and v == high))
-    if not math.isfinite(v) or not inside:
-        interval = f"{'[' if low_ok else '('}{low:g}, {high:g}{']' if high_ok else ')'}"
-        raise ValueError(f"{owner}: {name} must be a finite number in {interval}, got {value!r}")
-    return v
 
 
 class Optimizer:
@@ -92,7 +77,7 @@ class _StatefulOptimizer(Optimizer):
 class SGD(Optimizer):
     def __init__(self, lr=0.01):
         super().__init__()
-        self.lr = _number("SGD", "lr", lr)
+        self.lr = checks.real_number("SGD", "lr", lr)
 
     def update_one(self, param):
         param.data -= self.lr * param.grad.data
@@ -101,8 +86,8 @@ class SGD(Optimizer):
 class MomentumSGD(_StatefulOptimizer):
     def __init__(self, lr=0.01, momentum=0.9):
         super().__init__()
-        self.lr = _number("MomentumSGD", "lr", lr)
-        self.momentum = _number("MomentumSGD", "momentum", momentum, high=1.0)
+        self.lr = checks.real_number("MomentumSGD", "lr", lr)
+        self.momentum = checks.real_number("MomentumSGD", "momentum", momentum, high=1.0)
 
     def update_one(self, param):
         v = self.slots(param, "v")["v"]
@@ -114,8 +99,8 @@ class MomentumSGD(_StatefulOptimizer):
 class AdaGrad(_StatefulOptimizer):
     def __init__(self, lr=0.001, eps=1e-8):
         super().__init__()
-        self.lr = _number("AdaGrad", "lr", lr)
-        self.eps = _number("AdaGrad", "eps", eps, low_ok=False)
+        self.lr = checks.real_number("AdaGrad", "lr", lr)
+        self.eps = checks.real_number("AdaGrad", "eps", eps, low_ok=False)
 
     def update_one(self, param):
         xp = cuda.get_array_module(param.data)
@@ -128,8 +113,8 @@ class AdaGrad(_StatefulOptimizer):
 class AdaDelta(_StatefulOptimizer):
     def __init__(self, rho=0.95, eps=1e-6):
         super().__init__()
-        self.rho = _number("AdaDelta", "rho", rho, high=1.0)
-        self.eps = _number("AdaDelta", "eps", eps, low_ok=False)
+        self.rho = checks.real_number("AdaDelta", "rho", rho, high=1.0)
+        self.eps = checks.real_number("AdaDelta", "eps", eps, low_ok=False)
 
     def update_one(self, param):
         xp = cuda.get_array_module(param.data)
@@ -151,10 +136,10 @@ class Adam(_StatefulOptimizer):
     def __init__(self, alpha=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__()
         self.t = 0
-        self.alpha = _number("Adam", "alpha", alpha)
-        self.beta1 = _number("Adam", "beta1", beta1, high=1.0)
-        self.beta2 = _number("Adam", "beta2", beta2, high=1.0)
-        self.eps = _number("Adam", "eps", eps, low_ok=False)
+        self.alpha = checks.real_number("Adam", "alpha", alpha)
+        self.beta1 = checks.real_number("Adam", "beta1", beta1, high=1.0)
+        self.beta2 = checks.real_number("Adam", "beta2", beta2, high=1.0)
+        self.eps = checks.real_number("Adam", "eps", eps, low_ok=False)
 
     def update(self, *args, **kwargs):
         self.t += 1
@@ -185,7 +170,7 @@ class WeightDecay:
     """L2 regularisation: grad += rate * param."""
 
     def __init__(self, rate):
-        self.rate = _number("WeightDecay", "rate", rate)
+        self.rate = checks.real_number("WeightDecay", "rate", rate)
 
     def __call__(self, params):
         for param in params:
@@ -196,7 +181,7 @@ class ClipGrad:
     """Rescale all gradients together so that their global L2 norm is at most `max_norm`."""
 
     def __init__(self, max_norm):
-        self.max_norm = _number("ClipGrad", "max_norm", max_norm, low_ok=False)
+        self.max_norm = checks.real_number("ClipGrad", "max_norm", max_norm, low_ok=False)
 
     def __call__(self, params):
         total = 0.0
