@@ -365,6 +365,10 @@ CONV_CASES = [
     _conv_row("conv2d_pad_larger_than_kernel", 2, 2, (1, 3), (2, 2), bias=False),
     _conv_row("conv2d_scalar_loop_reference", 2, (2, 3), (1, 2), (1, 1),
               reference=ref_conv2d_scalar_loops),
+    # kernels that are multiples of the stride run as stride 1 over the input's phases (SpaceToDepth)
+    _conv_row("conv2d_4x4_stride2_pad1_phases", 3, 4, 2, 1),
+    _conv_row("conv2d_2x2_stride2_last_row_unread", 2, 2, 2, 0, bias=False),
+    _conv_row("conv2d_2x4_stride12_pad01_phases", 3, (2, 4), (1, 2), (0, 1)),
     _conv_row("conv2d_simple", 3, (2, 3), (2, 1), (1, 0), fn=F.conv2d_simple),
     _conv_row("conv2d_simple_nobias", 2, 3, 1, 1, bias=False, fn=F.conv2d_simple),
 
@@ -372,6 +376,8 @@ CONV_CASES = [
     _grad_w_row("conv2d_grad_w_3x3", 3, 1, 0),
     _grad_w_row("conv2d_grad_w_2x3_stride21_pad1", (2, 3), (2, 1), 1),
     _grad_w_row("conv2d_grad_w_3x3_pad1_oc8", 3, 1, 1, oc=8),
+    _grad_w_row("conv2d_grad_w_4x4_stride2_pad1_phases", 4, 2, 1),
+    _grad_w_row("conv2d_grad_w_2x2_stride2_last_row_unread", 2, 2, 0),
 
     # --- deconv2d (W is (C, OC, KH, KW)) ---
     _deconv_row("deconv2d_3x3", 3, 3, 1, 0),
@@ -379,6 +385,8 @@ CONV_CASES = [
     _deconv_row("deconv2d_2x3_stride2_pad1", 3, (2, 3), 2, 1),
     _deconv_row("deconv2d_3x2_stride21_pad01_nobias", 2, (3, 2), (2, 1), (0, 1), bias=False),
     _deconv_row("deconv2d_stride2_outsize", 3, 3, 2, 1, outsize=(6, 8)),
+    _deconv_row("deconv2d_4x4_stride2_pad1_phases", 3, 4, 2, 1),
+    _deconv_row("deconv2d_2x2_stride2_outsize_phases", 2, 2, 2, 0, bias=False, outsize=(7, 9)),
 
     # --- max pooling (distinct values: no ties) ---
     _pool_row("pooling_2x2_stride2", 2, 2, 0),

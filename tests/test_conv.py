@@ -10,7 +10,7 @@ import pytest
 import minigrad.functions as F
 import minigrad.functions_conv as FC
 import minigrad.layers as LC
-import minigrad.kernels.conv as K
+import minigrad.kernels.geometry as KG
 from minigrad import utils
 from minigrad.core import Variable, no_grad
 from tests.op_table import ALL_CASES, make_inputs
@@ -156,8 +156,8 @@ def test_chunked_batches_give_the_same_result(monkeypatch, stride, pad, oc):
     x, W, b = rng.standard_normal((7, 3, 6, 7)), rng.standard_normal((oc, 3, 3, 3)), rng.standard_normal(oc)
     gy = None
     results = []
-    for chunk_bytes in (K.CPU_CHUNK_BYTES, 1, 3 * 3 * 3 * 8 * 6 * 9 * 2 + 1):
-        monkeypatch.setattr(K, "CPU_CHUNK_BYTES", chunk_bytes)
+    for chunk_bytes in (KG.CPU_CHUNK_BYTES, 1, 3 * 3 * 3 * 8 * 6 * 9 * 2 + 1):
+        monkeypatch.setattr(KG, "CPU_CHUNK_BYTES", chunk_bytes)
         xv, Wv, bv = Variable(x), Variable(W), Variable(b)
         y = FC.conv2d(xv, Wv, bv, stride, pad)
         gy = rng.standard_normal(y.shape) if gy is None else gy
@@ -166,6 +166,36 @@ def test_chunked_batches_give_the_same_result(monkeypatch, stride, pad, oc):
         for a, c in zip(results[0], other):
             np.testing.assert_allclose(c, a, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(results[0][0], ref_conv2d(x, W, b, stride, pad), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("x_shape,kernel,stride,pad,covers", [
+    ((2, 3, 16, 16), (4, 4), (2, 2), (1, 1), True),   # the deconv benchmark's transpose
+    ((1, 2, 5, 6), (2, 2), (2, 2), (0, 0), False),    # row 4 lies in no window
+    ((1, 2, 5, 7), (2, 4), (1, 2), (0, 1), True),
+])
+def test_strided_windows_with_kernel_a_multiple_of_the_stride_run_over_phases(x_shape, kernel, stride,
+                                                                             pad, covers):
+    """Such a window is a stride-1 window over the input's phases; the three convolution kernels on
+    it equal the strided reference, and positions no window reads get a zero gradient."""
+    import minigrad.kernels.conv as KC
+    g = KG.geometry(x_shape, kernel, stride, pad)
+    s2d = g.space_to_depth
+    assert s2d is not None and s2d.inner.flat and s2d.covers is covers
+    assert s2d.inner.out_shape[2:] == g.out_shape[2:]
+    rng = _rng(30)
+    x = rng.standard_normal(x_shape)
+    W = rng.standard_normal((3, x_shape[1]) + kernel)
+    y, _ = KC.conv_forward(x, W, None, stride, pad)
+    np.testing.assert_allclose(y, ref_conv2d(x, W, None, stride, pad), rtol=1e-10, atol=1e-12)
+    gy = rng.standard_normal(y.shape)
+    np.testing.assert_allclose(KC.conv_backward_weight(x, gy, kernel, stride, pad),
+                               ref_conv2d_grad_w(x, gy, kernel, stride, pad), rtol=1e-10, atol=1e-12)
+    gx = KC.conv_backward_data(gy, W, x_shape[2:], stride, pad)
+    np.testing.assert_allclose(gx, ref_deconv2d(gy, W, None, stride, pad,
+                                                x_shape[2:]), rtol=1e-10, atol=1e-12)
+    if not covers:
+        assert not gx[:, :, 4].any()
+    assert KG.geometry(x_shape, (3, 3), (2, 2), (1, 1)).space_to_depth is None  # zero taps: strided
 
 
 def test_input_gradient_is_skipped_for_plain_arrays_only():

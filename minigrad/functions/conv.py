@@ -10,6 +10,8 @@ from minigrad.functions.matrix import linear
 from minigrad.functions.reduction import max
 from minigrad.functions.shape import broadcast_to, get_item, reshape, transpose
 from minigrad.kernels import conv as K
+from minigrad.kernels import geometry as G
+from minigrad.kernels import pooling as P
 
 
 def _geometry(fname, x_shape, kernel, stride, pad):
@@ -18,7 +20,7 @@ def _geometry(fname, x_shape, kernel, stride, pad):
     if KH > H + 2 * PH or KW > W + 2 * PW:
         raise ValueError(f"{fname}: kernel {KH}x{KW} is larger than the padded input "
                          f"{H + 2 * PH}x{W + 2 * PW} (input {H}x{W}, pad ({PH}, {PW}))")
-    return K.geometry(tuple(x_shape), tuple(kernel), tuple(stride), tuple(pad))
+    return G.geometry(tuple(x_shape), tuple(kernel), tuple(stride), tuple(pad))
 
 
 def _check_operands(fname, x, W, b, in_axis, layout):
@@ -113,16 +115,18 @@ def col2im(x, input_shape, kernel_size, stride=1, pad=0, to_matrix=True):
 class Conv2d(Function):
     """y = conv(x, W) + b: x (N, C, H, W), W (OC, C, KH, KW), b (OC,) or absent; y (N, OC, OH, OW)."""
 
-    def __init__(self, stride=1, pad=0):
+    def __init__(self, stride=1, pad=0, *, keep_source=False):
         self.stride = checks.stride_arg("conv2d", stride)
         self.pad = checks.pad_arg("conv2d", pad)
         self._src = None
+        self._keep_source = keep_source  # also without a graph (Deconv2d.backward reuses it)
 
     def forward(self, x, W, b=None):
         _check_operands("conv2d", x, W, b, 1, "(OC, C, KH, KW)")
         _geometry("conv2d", x.shape, W.shape[2:], self.stride, self.pad)
         y, src = K.conv_forward(x, W, b, self.stride, self.pad)
-        self._src = src if Config.enable_backprop else None  # the padded x, for the weight gradient
+        # the source (the padded x, or its phases) is what the weight gradient reads
+        self._src = src if Config.enable_backprop or self._keep_source else None
         return y
 
     def backward(self, gy):
@@ -164,12 +168,12 @@ class Deconv2d(Function):
         C, OC, KH, KW = W.shape
         H, Wd = x.shape[2], x.shape[3]
         if self.outsize is None:
-            OH = K.deconv_outsize(H, KH, SH, PH)
-            OW = K.deconv_outsize(Wd, KW, SW, PW)
+            OH = G.deconv_outsize(H, KH, SH, PH)
+            OW = G.deconv_outsize(Wd, KW, SW, PW)
         else:
             OH, OW = self.outsize
         if OH < 1 or OW < 1 or KH > OH + 2 * PH or KW > OW + 2 * PW or \
-                K.conv_outsize(OH, KH, SH, PH) != H or K.conv_outsize(OW, KW, SW, PW) != Wd:
+                G.conv_outsize(OH, KH, SH, PH) != H or G.conv_outsize(OW, KW, SW, PW) != Wd:
             raise ValueError(f"deconv2d: output size {OH}x{OW} does not fit input {H}x{Wd} with kernel "
                              f"{KH}x{KW}, stride {self.stride}, pad {self.pad} (a convolution of the "
                              f"output must give back the input size)")
@@ -180,8 +184,9 @@ class Deconv2d(Function):
 
     def backward(self, gy):
         x, W = self.inputs[0], self.inputs[1]
-        gx = conv2d(gy, W, None, self.stride, self.pad)
-        gW = Conv2DGradW(self)(gy, x)
+        conv = Conv2d(self.stride, self.pad, keep_source=True)
+        gx = conv(gy, W)
+        gW = Conv2DGradW(self, src=conv._src)(gy, x)  # gy's source, built once for both
         if len(self.inputs) == 2:
             return gx, gW
         gb = _sum_nhw(gy) if self.inputs[2].data is not None else None
@@ -296,7 +301,7 @@ class MaxPooling(_Pooling):
         _check_max_pool_pad(self.fname, self.kernel_size, self.pad)
 
     def forward(self, x):
-        y, self.indexes = K.max_pool_forward(x, self._geometry(x))
+        y, self.indexes = P.max_pool_forward(x, self._geometry(x))
         return y
 
     def backward(self, gy):
@@ -334,7 +339,7 @@ class Pooling2DGrad(_RecordedPoolingMap):
     fixed by the forward's indexes).  Its backward is Pooling2DWithIndexes, the transposed map."""
 
     def forward(self, gy):
-        return K.max_pool_scatter(gy, self.indexes, self.geometry)
+        return P.max_pool_scatter(gy, self.indexes, self.geometry)
 
     def backward(self, ggx):
         return Pooling2DWithIndexes(self)(ggx)
@@ -345,7 +350,7 @@ class Pooling2DWithIndexes(_RecordedPoolingMap):
     backward is Pooling2DGrad, so gradients of any order go through max pooling."""
 
     def forward(self, x):
-        return K.max_pool_gather(x, self.indexes, self.geometry)
+        return P.max_pool_gather(x, self.indexes, self.geometry)
 
     def backward(self, gy):
         return Pooling2DGrad(self)(gy)
@@ -359,7 +364,7 @@ class _PadConstant(Function):
         self.value = value
 
     def forward(self, x):
-        return K.padded(x, self.pad[0], self.pad[1], self.value)
+        return G.padded(x, self.pad[0], self.pad[1], self.value)
 
     def backward(self, gy):
         (PH, PW), (H, W) = self.pad, self.inputs[0].shape[2:]
@@ -375,7 +380,7 @@ def pooling_simple(x, kernel_size, stride=1, pad=0):
     g = _geometry("pooling_simple", x.shape, kernel, stride, pad)
     (N, C), (KH, KW) = x.shape[:2], kernel
     if pad[0] or pad[1]:
-        x = _PadConstant(pad, K.pool_fill(x.dtype))(x)
+        x = _PadConstant(pad, P.pool_fill(x.dtype))(x)
     col = im2col(x, kernel, stride, 0, to_matrix=True)  # (N*OH*OW, C*KH*KW)
     y = max(reshape(col, (-1, KH * KW)), axis=1)
     return transpose(reshape(y, (N, g.OH, g.OW, C)), (0, 3, 1, 2))
@@ -386,7 +391,7 @@ class AveragePooling(_Pooling):
     fname = "average_pooling"
 
     def forward(self, x):
-        return K.avg_pool_forward(x, self._geometry(x))
+        return P.avg_pool_forward(x, self._geometry(x))
 
     def backward(self, gy):
         return AveragePooling2DGrad(self)(gy)
@@ -401,7 +406,7 @@ class AveragePooling2DGrad(_PoolingMap):
     """The gradient of average pooling (its transpose); its backward is AveragePooling again."""
 
     def forward(self, gy):
-        return K.avg_pool_backward(gy, self.geometry)
+        return P.avg_pool_backward(gy, self.geometry)
 
     def backward(self, ggx):
         return AveragePooling(self.kernel_size, self.stride, self.pad)(ggx)

@@ -1,5 +1,6 @@
 """Raw array kernels: NumPy/CuPy code that Functions call in their forward passes.
 
 Nothing here knows Variables or the graph, and nothing checks arguments (the Functions' public
-wrappers do): reduction helpers (`reduction`) and the convolution/pooling engine (`conv`).
+wrappers do): reduction helpers (`reduction`), the window geometry convolution and pooling share
+(`geometry`), convolution (`conv`) and pooling (`pooling`).
 """

@@ -3,7 +3,7 @@
 pooling_simple's constant padding."""
 import numpy as np
 
-from minigrad.kernels.conv import conv_outsize, deconv_outsize
+from minigrad.kernels.geometry import conv_outsize, deconv_outsize
 
 
 def _nchw_batch(ctx, x, what):
