@@ -170,36 +170,52 @@ class Variable:
         if self.creator is None:
             return
 
-        fresh = {id(self)}  # non-leaf Variables whose grad was set during this pass
+        fresh = {self}  # non-leaf Variables whose grad was set during this pass (hashed by identity)
         seen = {self.creator}
         # memory owners of the arrays given to leaves as their gradient this pass (and of the seed):
         # a leaf whose gradient would share one gets a copy instead
         claimed = {id(_owner(self.grad.data))}
         # Fast path: a heap by generation, not a list re-sorted per Function, and a branch for the
         # single-output case below: the 1,000-op chain's backward 3.1 ms vs 3.4 ms
-        # (benchmarks/fast_paths.py).
-        heap = [(-self.creator.generation, 0, self.creator)]
+        # (benchmarks/fast_paths.py).  While a single Function is pending (a chain: most of an MLP or a
+        # CNN), it is simply the next one, held in `single`, and the heap is not touched.
+        heap = []
+        single = self.creator
         push, pop = heapq.heappush, heapq.heappop
         state = _state
         old_backprop = state.enable_backprop
         state.enable_backprop = create_graph
         try:
-            while heap:
-                f = pop(heap)[2]
+            while True:
+                if single is not None:
+                    f, single = single, None
+                elif heap:
+                    f = pop(heap)[2]
+                else:
+                    break
                 refs = f.outputs
+                # an output's gradient is released once its Function has used it, unless retain_grad;
+                # kept gradients are claimed too: a leaf must not share theirs
                 if len(refs) == 1:
                     y = refs[0]()
-                    outputs = (y,)
                     gxs = f.backward(y.grad)
+                    if retain_grad:
+                        claimed.add(id(_owner(y.grad.data)))
+                    elif y is not self:
+                        y.grad = None
                 else:
                     outputs = [ref() for ref in refs]  # an output not reached in this pass has no gradient
-                    gxs = f.backward(*[y.grad if y is not None and id(y) in fresh else None
+                    gxs = f.backward(*[y.grad if y is not None and y in fresh else None
                                        for y in outputs])
+                    for y in outputs:
+                        if y is None or y.grad is None:
+                            continue
+                        if retain_grad:
+                            claimed.add(id(_owner(y.grad.data)))
+                        elif y is not self:
+                            y.grad = None
                 if type(gxs) is not tuple:
                     gxs = (gxs,)
-                if retain_grad:  # kept gradients are claimed too: a leaf must not share theirs
-                    claimed.update([id(_owner(y.grad.data)) for y in outputs
-                                    if y is not None and y.grad is not None])
                 for x, gx in zip(f.inputs, gxs):
                     if gx is None:
                         continue
@@ -209,18 +225,20 @@ class Variable:
                             x.grad = x.grad + gx  # a new array
                         else:
                             x.grad = _leaf_grad(gx, claimed, create_graph)
-                    elif id(x) in fresh:
+                    elif x in fresh:
                         x.grad = x.grad + gx
                     else:
-                        fresh.add(id(x))
+                        fresh.add(x)
                         x.grad = gx
                         if creator not in seen:
                             seen.add(creator)
-                            push(heap, (-creator.generation, len(seen), creator))
-                if not retain_grad:
-                    for y in outputs:
-                        if y is not None and y is not self:
-                            y.grad = None
+                            if single is None and not heap:
+                                single = creator
+                            else:
+                                if single is not None:
+                                    push(heap, (-single.generation, len(seen) - 1, single))
+                                    single = None
+                                push(heap, (-creator.generation, len(seen), creator))
         finally:
             state.enable_backprop = old_backprop
 
@@ -362,7 +380,11 @@ class Function:
             raise
 
         if type(ys) is not tuple:  # the common single-output case
-            y = Variable(ys if type(ys) is np.ndarray else as_array(ys))
+            if type(ys) is np.ndarray:  # a Variable built without __init__'s type check: 5% of the chain
+                y = _new_variable(Variable)
+                y.data, y.name, y.grad = ys, None, None
+            else:
+                y = Variable(as_array(ys))
             if _state.enable_backprop:
                 self.generation = generation
                 y.creator = self
@@ -371,6 +393,8 @@ class Function:
                 self.outputs = (weakref.ref(y),)
                 if array_inputs:
                     self._array_inputs = array_inputs
+            else:
+                y.creator, y.generation = None, 0
             return y
 
         outputs = [Variable(as_array(y)) for y in ys]
@@ -403,6 +427,9 @@ class Function:
 
     def backward(self, *gys):
         raise NotImplementedError()
+
+
+_new_variable = object.__new__
 
 
 def _wrap_arrays(inputs):
