@@ -59,13 +59,18 @@ def conv_forward(x, W, b, stride, pad):
     W2 = W.reshape(OC, g.K)
     y = xp.empty((x.shape[0], OC, g.OH, g.OW), dtype=dtype)
     buf = xp.empty(step * g.K * g.L, dtype=x.dtype)
-    ybuf = xp.empty((step, g.L, OC), dtype=dtype)
-    for s, e in chunks:
+    if g.flat:
+        # W @ col gives (n, OC, L): narrow copies whole rows into y
+        ybuf = xp.empty((step, OC, g.L), dtype=dtype)
+        for s, e in chunks:
+            g.narrow(xp.matmul(W2, g.col(src[s:e], buf), out=ybuf[:e - s]), y[s:e])
+    else:
         # col^T W^T, the orientation of Chainer's and DeZero's im2col convolution, so results agree
-        # with theirs bit for bit where the col layouts match (strided convolutions); no slower than
-        # W @ col here, as narrow copies the chunk into y either way
-        ycT = xp.matmul(g.col(src[s:e], buf).transpose(0, 2, 1), W2.T, out=ybuf[:e - s])
-        g.narrow(ycT.transpose(0, 2, 1), y[s:e])
+        # with theirs bit for bit where the col layouts match (strided convolutions)
+        ybuf = xp.empty((step, g.L, OC), dtype=dtype)
+        for s, e in chunks:
+            ycT = xp.matmul(g.col(src[s:e], buf).transpose(0, 2, 1), W2.T, out=ybuf[:e - s])
+            g.narrow(ycT.transpose(0, 2, 1), y[s:e])
     if b is not None:
         y += b.reshape(1, OC, 1, 1)
     return y, src
