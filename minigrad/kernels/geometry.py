@@ -71,7 +71,7 @@ class ConvGeometry:
         """The SpaceToDepth form of a strided window whose kernel is a multiple of its stride, else
         None (stride 1 has its flat source; other strides pay zero taps in that form)."""
         (KH, KW), (SH, SW) = self.kernel, self.stride
-        if self.flat or KH % SH or KW % SW:
+        if (SH, SW) == (1, 1) or KH % SH or KW % SW:
             return None
         return SpaceToDepth(self)
 
