@@ -176,7 +176,7 @@ class Variable:
         # a leaf whose gradient would share one gets a copy instead
         claimed = {id(_owner(self.grad.data))}
         # Fast path: a heap by generation, not a list re-sorted per Function, and a branch for the
-        # single-output case below: the 1,000-op chain's backward 3.1 ms vs 3.4 ms
+        # single-output case below: the 1,000-op chain's backward 3.2 ms vs 4.0 ms
         # (benchmarks/fast_paths.py).  While a single Function is pending (a chain: most of an MLP or a
         # CNN), it is simply the next one, held in `single`, and the heap is not touched.
         heap = []
@@ -346,8 +346,8 @@ class Function:
         if self.outputs is not None:  # already a node of a graph: this call gets its own node
             self = self._fresh_copy()
         # Fast paths: one and two inputs without lists or loops, the device check only once CuPy is
-        # loaded, and the lean single-output return below: forward of the 1,000-op chain 1.9 ms vs
-        # 3.8 ms for the plain version (benchmarks/fast_paths.py).  Checking each input's type in its
+        # loaded, and the lean single-output return below: forward of the 1,000-op chain 2.2 ms vs
+        # 4.9 ms for the plain version (benchmarks/fast_paths.py).  Checking each input's type in its
         # branch instead of a loop over the inputs saves 70 ns per call (1,000-op chain, Python 3.11).
         array_inputs = ()  # positions of inputs passed as plain arrays, made Variables here
         n_inputs = len(inputs)
