@@ -252,6 +252,7 @@ def _inputs(*makers):
 
 
 _X = (2, 2, 5, 6)  # N, C, H, W of most rows
+_X_WIDE = (2, 6, 5, 6)  # enough channels for the row col
 
 # fixed inputs whose pooling indexes define the linear maps Pooling2DGrad / Pooling2DWithIndexes
 _X_FIXED = _distinct(_X)(np.random.default_rng(12345))
@@ -345,9 +346,9 @@ def _col2im_row(name, kernel, stride, pad, to_matrix):
                 reference=lambda c: ref_col2im(c, _X, kernel, stride, pad, to_matrix))
 
 
-def _grad_w_row(name, kernel, stride, pad, oc=3):
-    out = _pool_out_shape(kernel, stride, pad)
-    return dict(name=name, make_inputs=_normal(_X, (out[0], oc) + out[2:]),
+def _grad_w_row(name, kernel, stride, pad, oc=3, shape=_X):
+    out = _pool_out_shape(kernel, stride, pad, shape)
+    return dict(name=name, make_inputs=_normal(shape, (out[0], oc) + out[2:]),
                 fn=lambda x, gy: F.Conv2DGradW(kernel_size=kernel, stride=stride, pad=pad)(x, gy),
                 reference=lambda x, gy: ref_conv2d_grad_w(x, gy, kernel, stride, pad))
 
@@ -369,6 +370,9 @@ CONV_CASES = [
     _conv_row("conv2d_4x4_stride2_pad1_phases", 3, 4, 2, 1),
     _conv_row("conv2d_2x2_stride2_last_row_unread", 2, 2, 2, 0, bias=False),
     _conv_row("conv2d_2x4_stride12_pad01_phases", 3, (2, 4), (1, 2), (0, 1)),
+    # C*KW >= 16 and KH >= 3: the row col (KH GEMMs over windows of one KW-row copy)
+    _conv_row("conv2d_3x3_pad1_row_col", 4, 3, 1, 1, shape=_X_WIDE),
+    _conv_row("conv2d_4x3_pad12_row_col_nobias", 8, (4, 3), 1, (1, 2), bias=False, shape=_X_WIDE),
     _conv_row("conv2d_simple", 3, (2, 3), (2, 1), (1, 0), fn=F.conv2d_simple),
     _conv_row("conv2d_simple_nobias", 2, 3, 1, 1, bias=False, fn=F.conv2d_simple),
 
@@ -376,6 +380,7 @@ CONV_CASES = [
     _grad_w_row("conv2d_grad_w_3x3", 3, 1, 0),
     _grad_w_row("conv2d_grad_w_2x3_stride21_pad1", (2, 3), (2, 1), 1),
     _grad_w_row("conv2d_grad_w_3x3_pad1_oc8", 3, 1, 1, oc=8),
+    _grad_w_row("conv2d_grad_w_3x4_pad1_row_col", (3, 4), 1, 1, shape=_X_WIDE),
     _grad_w_row("conv2d_grad_w_4x4_stride2_pad1_phases", 4, 2, 1),
     _grad_w_row("conv2d_grad_w_2x2_stride2_last_row_unread", 2, 2, 0),
 

@@ -149,11 +149,14 @@ def test_deconv_default_outsize_and_layer_shape():
 # =============================================================================
 # Chunking and the internal code paths
 # =============================================================================
-@pytest.mark.parametrize("stride,pad,oc", [(1, 1, 8), (1, 0, 2), ((2, 1), (1, 2), 3), (1, (0, 2), 9)])
-def test_chunked_batches_give_the_same_result(monkeypatch, stride, pad, oc):
-    """The batch is processed in chunks; tiny chunks (with a partial last one) change nothing."""
+@pytest.mark.parametrize("stride,pad,oc,c", [(1, 1, 8, 3), (1, 0, 2, 3), ((2, 1), (1, 2), 3, 3),
+                                             (1, (0, 2), 9, 3), (1, 1, 5, 6)])
+def test_chunked_batches_give_the_same_result(monkeypatch, row_col_everywhere, stride, pad, oc, c):
+    """The batch is processed in chunks; tiny chunks (with a partial last one) change nothing (the
+    row col included)."""
     rng = _rng(7)
-    x, W, b = rng.standard_normal((7, 3, 6, 7)), rng.standard_normal((oc, 3, 3, 3)), rng.standard_normal(oc)
+    x, W, b = rng.standard_normal((7, c, 6, 7)), rng.standard_normal((oc, c, 3, 3)), rng.standard_normal(oc)
+    assert KG.geometry(x.shape, (3, 3), FC.pair(stride), FC.pair(pad)).rows is (c == 6)
     gy = None
     results = []
     for chunk_bytes in (KG.CPU_CHUNK_BYTES, 1, 3 * 3 * 3 * 8 * 6 * 9 * 2 + 1):
@@ -196,6 +199,30 @@ def test_strided_windows_with_kernel_a_multiple_of_the_stride_run_over_phases(x_
     if not covers:
         assert not gx[:, :, 4].any()
     assert KG.geometry(x_shape, (3, 3), (2, 2), (1, 1)).space_to_depth is None  # zero taps: strided
+
+
+@pytest.fixture
+def row_col_everywhere(monkeypatch):
+    """The row col for every window that allows it, however small (fresh geometries, then cleared)."""
+    KG.geometry.cache_clear()
+    monkeypatch.setattr(KG, "ROWS_MIN_COL", 0)
+    yield
+    KG.geometry.cache_clear()
+
+
+@pytest.mark.parametrize("case", [c for c in CONV_CASES if "row_col" in c["name"]],
+                         ids=lambda c: c["name"])
+def test_row_col_rows_pass_every_property(row_col_everywhere, case):
+    """The op-table rows meant for the row col, run through it (their inputs are too small for it by
+    default): forward against the reference, first and second order, dtype, repeat, layout."""
+    from minigrad import testing
+    inputs = make_inputs(case)
+    x, W = inputs[0], inputs[1]
+    if case["name"].startswith("conv2d_grad_w"):  # inputs (x, gy): the kernel is the row's
+        assert KG.geometry(x.shape, (3, 4), (1, 1), (1, 1)).rows
+    else:
+        assert KG.geometry(x.shape, W.shape[2:], (1, 1), (1, 1) if W.shape[2] == 3 else (1, 2)).rows
+    testing.check_function(case["fn"], inputs, case["reference"], name=case["name"])
 
 
 def test_input_gradient_is_skipped_for_plain_arrays_only():

@@ -58,8 +58,21 @@ def conv_forward(x, W, b, stride, pad):
     step, chunks = g.chunks(xp, x.dtype.itemsize)
     W2 = W.reshape(OC, g.K)
     y = xp.empty((x.shape[0], OC, g.OH, g.OW), dtype=dtype)
-    buf = xp.empty(step * g.K * g.L, dtype=x.dtype)
-    if g.flat:
+    buf = xp.empty(step * g.col_size, dtype=x.dtype)
+    if g.rows:
+        # y = sum over kernel rows i of W[:, :, i] (OC, C*KW) @ the row col's window i
+        KH, KW = g.kernel
+        Wr = xp.ascontiguousarray(W.transpose(2, 0, 1, 3)).reshape(KH, OC, -1)
+        acc = xp.empty((step, OC, g.L), dtype=dtype)
+        tmp = xp.empty((step, OC, g.L), dtype=dtype)
+        for s, e in chunks:
+            n = e - s
+            col = g.row_col(src[s:e], buf)
+            xp.matmul(Wr[0], g.row_window(col, 0), out=acc[:n])
+            for i in range(1, KH):
+                acc[:n] += xp.matmul(Wr[i], g.row_window(col, i), out=tmp[:n])
+            g.narrow(acc[:n], y[s:e])
+    elif g.flat:
         # W @ col gives (n, OC, L): narrow copies whole rows into y
         ybuf = xp.empty((step, OC, g.L), dtype=dtype)
         for s, e in chunks:
@@ -92,9 +105,11 @@ def _weight_grad(g, gy, src):
     """conv_backward_weight for the source src of geometry g."""
     xp = cuda.get_array_module(gy)
     OC = gy.shape[1]
-    gyT = g.widen(gy).transpose(0, 2, 1)  # (N, L, OC)
     step, chunks = g.chunks(xp, src.dtype.itemsize)
-    buf = xp.empty(step * g.K * g.L, dtype=src.dtype)
+    buf = xp.empty(step * g.col_size, dtype=src.dtype)
+    if g.rows:
+        return _weight_grad_rows(g, g.widen(gy), src, chunks, buf)
+    gyT = g.widen(gy).transpose(0, 2, 1)  # (N, L, OC)
     gWT = None
     for s, e in chunks:
         part = xp.matmul(g.col(src[s:e], buf), gyT[s:e])  # (n, K, OC)
@@ -106,6 +121,20 @@ def _weight_grad(g, gy, src):
     if gWT is None:  # an empty batch: no chunks, a zero gradient
         gWT = xp.zeros((g.K, OC), dtype=np.result_type(src.dtype, gy.dtype))
     return xp.ascontiguousarray(gWT.T).reshape((OC,) + g.x_shape[1:2] + g.kernel)
+
+
+def _weight_grad_rows(g, gyw, src, chunks, buf):
+    """_weight_grad with the row col: kernel row i's gradient (OC, C*KW) is the sum over the batch of
+    gy[n] (OC, L) @ window i of the row col^T (L, C*KW)."""
+    xp = cuda.get_array_module(gyw)
+    (KH, KW), (N, C), OC = g.kernel, g.x_shape[:2], gyw.shape[1]
+    gWr = xp.zeros((KH, OC, C * KW), dtype=np.result_type(src.dtype, gyw.dtype))
+    for s, e in chunks:
+        col = g.row_col(src[s:e], buf)
+        for i in range(KH):
+            part = xp.matmul(gyw[s:e], g.row_window(col, i).transpose(0, 2, 1))  # (n, OC, C*KW)
+            gWr[i] += part[0] if e - s == 1 else part.sum(axis=0)
+    return xp.ascontiguousarray(gWr.reshape(KH, OC, C, KW).transpose(1, 2, 0, 3))
 
 
 def conv_backward_data(gy, W, x_hw, stride, pad):

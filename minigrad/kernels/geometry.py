@@ -23,6 +23,15 @@ from minigrad import cuda
 CPU_CHUNK_BYTES = 4 * 2 ** 20
 # On a GPU a few large kernels are what counts: this only bounds the workspace's memory.
 GPU_CHUNK_BYTES = 256 * 2 ** 20
+# A stride-1 window with at least ROWS_MIN_KH kernel rows and C*KW >= ROWS_MIN_INNER builds the row
+# col (ConvGeometry.row_col), KH times smaller than col: the 3x3 64-channel layers of the conv and
+# VGG cases 0.85-0.9x the time of a forward pass with the full col, LeNet's conv2 (C*KW = 30) 0.6-0.7x;
+# LeNet's conv1 (C*KW = 5) was no faster, and 2x2 windows (the deconv case's phases) were slower.
+# A col of fewer than ROWS_MIN_COL elements is cheap to build: there the KH-1 extra GEMM calls and
+# adds cost more than they save (LeNet at batch 1: 1.28x the step time with the row col).
+ROWS_MIN_KH = 3
+ROWS_MIN_INNER = 16
+ROWS_MIN_COL = 2 ** 16
 
 
 def conv_outsize(size, kernel, stride, pad):
@@ -63,6 +72,11 @@ class ConvGeometry:
         self.K = C * KH * KW
         self.flat = SH == 1 and SW == 1
         self.L = self.OH * self.Wp if self.flat else self.OH * self.OW
+        # the row col: C*KW rows of Lr = L + (KH-1)*Wp (see row_col)
+        self.rows = (self.flat and KH >= ROWS_MIN_KH and C * KW >= ROWS_MIN_INNER
+                     and N * self.K * self.L >= ROWS_MIN_COL)
+        self.Lr = self.L + (KH - 1) * self.Wp
+        self.col_size = C * KW * self.Lr if self.rows else self.K * self.L  # per sample
         self._windows = tuple(self._make_windows())
         self._col_index = tuple(self._make_col_index())
 
@@ -145,7 +159,7 @@ class ConvGeometry:
         """(step, [(start, end) ...]): batch slices whose col is about the chunk size."""
         N = self.x_shape[0]
         target = CPU_CHUNK_BYTES if xp is np else GPU_CHUNK_BYTES
-        step = max(1, min(N, target // max(1, self.K * self.L * itemsize)))
+        step = max(1, min(N, target // max(1, self.col_size * itemsize)))
         return step, [(s, min(N, s + step)) for s in range(0, N, step)]
 
     def source(self, x):
@@ -198,6 +212,22 @@ class ConvGeometry:
         for i, j, index in self._col_index:
             col[:, :, i, j] = src[index]
         return col.reshape(n, self.K, self.L)
+
+    def row_col(self, src, out):
+        """The row col (n, C*KW, Lr) of a flat source slice, written into the flat buffer `out`.
+
+        Row (c, j) is the source from offset j on, so the patch matrix (n, C*KW, L) of kernel row i is
+        its column slice [i*Wp, i*Wp + L) (row_window): a convolution is KH GEMMs with inner size C*KW
+        over one KW-row copy of the input instead of one GEMM over a KH*KW-row col."""
+        n, (C, KW) = src.shape[0], (self.x_shape[1], self.kernel[1])
+        col = out[:n * self.col_size].reshape(n, C, KW, self.Lr)
+        for j in range(KW):
+            col[:, :, j] = src[:, :, j:j + self.Lr]
+        return col.reshape(n, C * KW, self.Lr)
+
+    def row_window(self, col, i):
+        """The (n, C*KW, L) patch matrix of kernel row i in a row col (a view)."""
+        return col[:, :, i * self.Wp:i * self.Wp + self.L]
 
     def add_col(self, gcol, gsrc):
         """gsrc (n, ...) += the col2im of gcol (n, C*KH*KW, L)."""
