@@ -2,18 +2,26 @@
 
 How it is fast on NumPy (the conv, deconv, VGG-block and LeNet cases of benchmarks/suite.py):
 
-* Per sample, col is the (C*KH*KW, L) matrix; the forward is the batched product
-  col^T (n, L, C*KH*KW) @ W^T -> (n, L, OC), Chainer's orientation, copied into NCHW by the copy
-  that drops the junk columns.  The weight gradient is col @ gy^T summed over the batch (the faster
-  GEMM orientation), the input gradient W^T @ gy followed by col2im.  One large GEMM over
-  (C*KH*KW, N*L) and einsum over a sliding-window view both need a transposed copy of the output or
-  of col and were slower.
+* Per sample, col is the (C*KH*KW, L) matrix; the forward is the batched product W @ col ->
+  (n, OC, L), copied into NCHW by the copy that drops the junk columns (0.97x the conv case's time of
+  col^T W^T, whose (n, L, OC) result is copied with a transpose; strided windows keep that orientation,
+  Chainer's, so they agree with Chainer and DeZero bit for bit where the col layouts match).  The weight
+  gradient is col @ gy^T summed over the batch (the faster GEMM orientation), the input gradient
+  W^T @ gy followed by col2im.  One large GEMM over (C*KH*KW, N*L) and einsum over a sliding-window
+  view both need a transposed copy of the output or of col and were slower.
 * Stride 1 (the common case) uses a flattened padded image: window offset (i, j) of output pixel
   (oh, ow) reads flat position (i*Wp + j) + (oh*Wp + ow), so letting ow run over the whole padded width
   Wp (columns OW..Wp-1 are junk), the patch of offset (i, j) for every output pixel is ONE contiguous
   slice of length L = OH*Wp: im2col is KH*KW contiguous copies and col2im KH*KW contiguous adds.  The
   junk columns cost Wp/OW - 1 more GEMM work; outputs drop them and output gradients enter with zeros
   there.  Never sliding_window_view + ascontiguousarray (2-3x slower), never np.add.at.
+* Copies are bound by memory bandwidth here (a strided 1M-float subtract takes 1.6 ms; splitting a
+  col build over two threads saved 10%, overlapping it with the GEMM lost), so what counts is how many
+  bytes move.  For KH >= 3 kernels over enough channels the col holds only the KW column offsets
+  (geometry.row_col, C*KW rows of L + (KH-1)*Wp): kernel row i's patch matrix is a column window of
+  it, so the forward is KH GEMMs summed and the weight gradient KH GEMMs, over a col KH times smaller.
+  The same bandwidth limit is why Winograd's F(2x2, 3x3), which needs some 40 elementwise passes over
+  transformed tiles, cannot pay for its 2.25x fewer multiplications in NumPy.
 * A stride whose kernel is a multiple of it (4x4 with stride 2, 2x2 with stride 2) becomes stride 1
   over the input's phases (geometry.SpaceToDepth): one strided copy of the input per phase instead of
   one strided copy per kernel offset, and no strided `+=` at all in the transposed convolution, whose
