@@ -3,10 +3,11 @@
 A training step allocates the same large temporaries (im2col buffers, activations, gradients) every
 step.  With glibc's defaults an array over 128 KiB may be given back to the system when it is freed
 (an munmap, or a trim of the heap's top), so the next step's array of the same size faults its pages
-in again: about 1,300 page faults per LeNet batch-100 step and 7,900 per VGG-block step.  Raising the
-mmap threshold to 32 MiB (the ceiling glibc's own dynamic threshold would reach) and the trim threshold
-to 64 MiB keeps those pages in the heap for reuse: no faults, the same results, the same peak RSS, and
-a LeNet step about 25% faster (benchmarks/README.md, "The allocator").  Setting only the mmap threshold
+in again: about 11,900 page faults per VGG-block step, 6,800 per conv-layer step and 2,500 per deconv
+step of benchmarks/suite.py.  Raising the mmap threshold to 32 MiB (the ceiling glibc's own dynamic
+threshold would reach) and the trim threshold to 64 MiB keeps those pages in the heap for reuse: no
+faults, the same results, the same peak RSS, and those steps 0.76-0.89x the time (benchmarks/README.md,
+"The allocator").  Setting only the mmap threshold
 is worse than nothing: it switches off glibc's dynamic trimming.
 
 Set MINIGRAD_MALLOC_TUNING=0 to leave malloc alone; a process started with glibc's own MALLOC_*

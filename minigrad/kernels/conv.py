@@ -32,12 +32,12 @@ How it is fast on NumPy (the conv, deconv, VGG-block and LeNet cases of benchmar
 * A stride-1 input gradient with a large OC*KH*KW is computed as a convolution of the padded gy with
   the flipped, transposed W (a faster GEMM than W^T @ gy plus col2im).
 * float32 stays float32 end to end.
-* Workspaces are plain arrays allocated per call.  What makes reallocating them cheap is process-wide:
+* Workspaces are plain arrays allocated per call. What makes reallocating them cheap is process-wide:
   `import minigrad` raises glibc's mmap and trim thresholds (minigrad.malloc), so a freed buffer stays
   in the heap and the next step's buffer of the same size reuses its pages instead of faulting them in
-  (about 2,500 page faults per step of the deconv case otherwise, 6,800 of the conv case).  That was chosen over a workspace pool
-  here because it covers every temporary (activations, gradients, NumPy's own) with no bookkeeping in
-  the kernels and cannot hand a buffer still in use to a second caller.
+  (about 2,500 page faults per step of the deconv case otherwise, 6,800 of the conv case). That was
+  chosen over a workspace pool here because it covers every temporary (activations, gradients, NumPy's
+  own) with no bookkeeping in the kernels and cannot hand a buffer still in use to a second caller.
 """
 import numpy as np
 
