@@ -235,7 +235,7 @@ class Variable:
                             if single is None and not heap:
                                 single = creator
                             else:
-                                if single is not None:
+                                if single is not None:  # it was the last one added to seen
                                     push(heap, (-single.generation, len(seen) - 1, single))
                                     single = None
                                 push(heap, (-creator.generation, len(seen), creator))

@@ -135,7 +135,7 @@ def _weight_grad_rows(g, gyw, src, chunks, buf):
     """_weight_grad with the row col: kernel row i's gradient (OC, C*KW) is the sum over the batch of
     gy[n] (OC, L) @ window i of the row col^T (L, C*KW)."""
     xp = cuda.get_array_module(gyw)
-    (KH, KW), (N, C), OC = g.kernel, g.x_shape[:2], gyw.shape[1]
+    (KH, KW), C, OC = g.kernel, g.x_shape[1], gyw.shape[1]
     gWr = xp.zeros((KH, OC, C * KW), dtype=np.result_type(src.dtype, gyw.dtype))
     for s, e in chunks:
         col = g.row_col(src[s:e], buf)
@@ -155,8 +155,8 @@ def conv_backward_data(gy, W, x_hw, stride, pad):
     g = geometry((N, C) + tuple(x_hw), (KH, KW), tuple(stride), tuple(pad))
     s2d = g.space_to_depth
     if s2d is not None:
-        inner = s2d.inner
-        return s2d.depth_to_space(conv_backward_data(gy, s2d.weight(W), inner.x_shape[2:], (1, 1), (0, 0)))
+        gphases = conv_backward_data(gy, s2d.weight(W), s2d.inner.x_shape[2:], (1, 1), (0, 0))
+        return s2d.depth_to_space(gphases)
     QH, QW = KH - 1 - PH, KW - 1 - PW
     H, Wd = x_hw
     if (g.flat and QH >= 0 and QW >= 0 and OC * KH * KW >= FLIPPED_MIN_INNER

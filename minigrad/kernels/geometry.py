@@ -306,7 +306,7 @@ class SpaceToDepth:
         return src
 
     def depth_to_space(self, img):
-        """The (N, C, H, W) image of a phase image (N, C*SH*SW, Hs, Ws): a gradient back in x's layout."""
+        """The (N, C, H, W) image of a phase image (N, C*SH*SW, Hs, Ws): a gradient in x's layout."""
         xp = cuda.get_array_module(img)
         out = (xp.empty if self.covers else xp.zeros)(self.x_shape, dtype=img.dtype)
         phases = self._phases(img)
