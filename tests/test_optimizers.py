@@ -173,3 +173,29 @@ def test_boundary_hyperparameters_still_work():
     O.MomentumSGD(momentum=0).setup(model)
     O.Adam(alpha=np.float32(0.01), beta1=0).setup(model)
     assert O.SGD(lr=np.float64(0.5)).lr == 0.5
+
+
+@pytest.mark.parametrize("shape, dtype, transpose", [
+    ((300, 1000), np.float32, False),  # blocked: 300,000 elements, a partial last block
+    ((300, 1000), np.float64, False),
+    ((300, 1000), np.float32, True),   # not contiguous: the one-line form
+    ((10,), np.float32, False),        # smaller than a block
+])
+def test_subtract_scaled_equals_the_one_line_update(shape, dtype, transpose):
+    rng = np.random.default_rng(3)
+    y = rng.standard_normal(shape).astype(dtype)
+    x = rng.standard_normal(shape).astype(dtype)
+    if transpose:
+        y, x = y.T.copy().T, x.T.copy().T
+    expected = y - 0.01 * x
+    O.subtract_scaled(y, 0.01, x)
+    assert y.dtype == dtype and y.shape == shape
+    np.testing.assert_array_equal(y, expected)
+
+
+def test_sgd_update_of_a_large_parameter_is_exact():
+    p = Parameter(np.linspace(-1, 1, 200_000, dtype=np.float32).reshape(400, 500))
+    p.grad = Parameter(np.cos(p.data) * 3)
+    expected = p.data - np.float32(0.1) * p.grad.data
+    O.SGD(lr=0.1).update_one(p)
+    np.testing.assert_array_equal(p.data, expected)
