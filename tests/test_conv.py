@@ -229,6 +229,79 @@ def test_row_col_rows_pass_every_property(monkeypatch, row_col_everywhere, case)
     assert calls, f"{case['name']} never built a row col"
 
 
+@pytest.fixture(params=["native", "numpy"])
+def direct_everywhere(request, monkeypatch):
+    """The channel-major direct path for every stride-1 window, however few its channels (fresh
+    geometries, then cleared), on the library's GEMM or on the NumPy fallback inside blas.gemm."""
+    import minigrad.kernels.blas as KB
+    if request.param == "native" and not KB.native:
+        pytest.skip("NumPy's BLAS library has no cblas_?gemm that minigrad can call")
+    if request.param == "numpy":
+        monkeypatch.setattr(KB, "_GEMM", {})
+        monkeypatch.setattr(KB, "native", True)
+    KG.geometry.cache_clear()
+    monkeypatch.setattr(KG, "DIRECT_MIN_C", 0)
+    yield
+    KG.geometry.cache_clear()
+
+
+_DIRECT_ROWS = [c for c in CONV_CASES if c["name"].startswith(("conv2d", "deconv2d"))
+                and "simple" not in c["name"]]
+
+
+@pytest.mark.parametrize("case", _DIRECT_ROWS, ids=lambda c: c["name"])
+def test_conv_rows_pass_every_property_on_the_direct_path(monkeypatch, direct_everywhere, case):
+    """Every conv2d, deconv2d and weight-gradient row of the op table through the channel-major
+    direct path: forward against the reference, first and second order, dtype, repeat, layout."""
+    import minigrad.kernels.conv as KC
+    from minigrad import testing
+    calls = []
+    forward, weight_grad = KC._forward_direct, KC._weight_grad_direct
+
+    def counting_forward(*args):
+        calls.append("forward")
+        return forward(*args)
+
+    def counting_weight_grad(*args):
+        calls.append("weight")
+        return weight_grad(*args)
+
+    monkeypatch.setattr(KC, "_forward_direct", counting_forward)
+    monkeypatch.setattr(KC, "_weight_grad_direct", counting_weight_grad)
+    testing.check_function(case["fn"], make_inputs(case), case["reference"], name=case["name"])
+    # every row is or contains a stride-1 window (strided ones through their phases) except those
+    # whose stride leaves zero taps, which stay strided
+    if case["name"] not in ("conv2d_2x3_stride21_pad10", "conv2d_3x2_stride2_pad1_nobias",
+                            "conv2d_1x3_stride12_pad01", "conv2d_grad_w_2x3_stride21_pad1",
+                            "conv2d_pad_larger_than_kernel", "conv2d_scalar_loop_reference",
+                            "deconv2d_2x3_stride2_pad1", "deconv2d_3x2_stride21_pad01_nobias",
+                            "deconv2d_stride2_outsize"):
+        assert calls, f"{case['name']} never ran the direct path"
+
+
+def test_direct_path_equals_the_col_path_at_benchmark_like_sizes(monkeypatch):
+    """64 channels (the conv benchmark's layer, smaller): the direct path and the row-col path give
+    the same output and gradients, in float32 as trained."""
+    import minigrad.kernels.blas as KB
+    rng = _rng(41)
+    x = rng.standard_normal((3, 64, 9, 11)).astype(np.float32)
+    W = (rng.standard_normal((32, 64, 3, 3)) * 0.1).astype(np.float32)
+    b = rng.standard_normal(32).astype(np.float32)
+    results = []
+    for native in (KB.native, False):
+        KG.geometry.cache_clear()
+        monkeypatch.setattr(KB, "native", native)
+        monkeypatch.setattr(KG, "ROWS_MIN_COL", 0)
+        xv, Wv, bv = Variable(x), Variable(W), Variable(b)
+        y = FC.conv2d(xv, Wv, bv, 1, 1)
+        results.append([y.data] + [g.data for g in _grad(y, xv, Wv, bv)])
+    KG.geometry.cache_clear()
+    for a, c in zip(*results):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, c, rtol=2e-5, atol=2e-5 * np.abs(c).max())
+    np.testing.assert_allclose(results[0][0], ref_conv2d(x, W, b, 1, 1), rtol=1e-4, atol=1e-4)
+
+
 def test_input_gradient_is_skipped_for_plain_arrays_only():
     """conv2d(ndarray, W): the input's gradient cannot be observed, so it is not computed; W's is."""
     rng = _rng(8)

@@ -42,7 +42,8 @@ How it is fast on NumPy (the conv, deconv, VGG-block and LeNet cases of benchmar
 import numpy as np
 
 from minigrad import cuda
-from minigrad.kernels.geometry import geometry
+from minigrad.kernels import blas
+from minigrad.kernels.geometry import CPU_CHUNK_BYTES, geometry
 
 # A stride-1 input gradient runs as a forward convolution of gy with the flipped W when the GEMM's
 # inner size OC*KH*KW is at least FLIPPED_MIN_INNER (below it W^T @ gy + col2im was as fast: LeNet's
@@ -52,17 +53,29 @@ FLIPPED_MIN_INNER = 64
 FLIPPED_MAX_GROWTH = 1.2
 
 
+def _direct(xp, g):
+    """Whether the stride-1 geometry g runs on the channel-major source: NumPy arrays, enough
+    channels, and a BLAS that accumulates (else the per-offset products would each cost an add)."""
+    return xp is np and g.direct and blas.native
+
+
 def conv_forward(x, W, b, stride, pad):
     """y = conv(x, W) + b; returns (y, source), the source being what conv_backward_weight needs."""
     xp = cuda.get_array_module(x)
     OC = W.shape[0]
     g = geometry(x.shape, W.shape[2:], tuple(stride), tuple(pad))
-    if g.space_to_depth is not None:
-        s2d = g.space_to_depth
-        src, W, g = s2d.source(x), s2d.weight(W), s2d.inner
+    s2d = g.space_to_depth
+    direct = _direct(xp, g if s2d is None else s2d.inner)
+    if s2d is not None:
+        src, W, g = s2d.source(x, direct), s2d.weight(W), s2d.inner
     else:
-        src = g.source(x)
+        src = g.source(x, direct)
     dtype = np.result_type(x.dtype, W.dtype)
+    if direct:
+        y = _forward_direct(g, src, W, dtype)
+        if b is not None:
+            y += b.reshape(1, OC, 1, 1)
+        return y, src
     step, chunks = g.chunks(xp, x.dtype.itemsize)
     W2 = W.reshape(OC, g.K)
     y = xp.empty((x.shape[0], OC, g.OH, g.OW), dtype=dtype)
@@ -97,20 +110,41 @@ def conv_forward(x, W, b, stride, pad):
     return y, src
 
 
+def _forward_direct(g, src, W, dtype):
+    """conv_forward on the channel-major source: y = the sum over kernel offsets (i, j) of
+    W[:, :, i, j] (OC, C) @ the source shifted by i*Wp + j, one GEMM each over the whole batch,
+    accumulated in place by BLAS."""
+    N, OC = g.x_shape[0], W.shape[0]
+    Wo = np.ascontiguousarray(W.transpose(2, 3, 0, 1), dtype=dtype)  # (KH, KW, OC, C)
+    src = src.astype(dtype, copy=False)
+    acc = np.empty((OC, N * g.Hp * g.Wp), dtype=dtype)
+    out = acc[:, :g.span]
+    for k, (i, j, o) in enumerate(g.offsets()):
+        blas.gemm(Wo[i, j], src[:, o:o + g.span], out, accumulate=k > 0)
+    y = np.empty((N, OC, g.OH, g.OW), dtype=dtype)
+    g.narrow_batch(acc, y)
+    return y
+
+
 def conv_backward_weight(x, gy, kernel, stride, pad, src=None):
     """The gradient of conv(x, W) with respect to W (OC, C, KH, KW): the sum over the batch of
     col[n] (C*KH*KW, L) @ gy[n]^T (L, OC), transposed (the faster GEMM orientation).  `src` is the
     source conv_forward returned for x, if kept."""
     g = geometry(x.shape, tuple(kernel), tuple(stride), tuple(pad))
     s2d = g.space_to_depth
+    xp = cuda.get_array_module(gy)
     if s2d is not None:
-        src = s2d.source(x) if src is None else src
-        return s2d.unweight(_weight_grad(s2d.inner, gy, src))
-    return _weight_grad(g, gy, g.source(x) if src is None else src)
+        direct = _direct(xp, s2d.inner)
+        src = s2d.source(x, direct) if src is None else src
+        return s2d.unweight(_weight_grad(s2d.inner, gy, src, direct))
+    direct = _direct(xp, g)
+    return _weight_grad(g, gy, g.source(x, direct) if src is None else src, direct)
 
 
-def _weight_grad(g, gy, src):
-    """conv_backward_weight for the source src of geometry g."""
+def _weight_grad(g, gy, src, direct):
+    """conv_backward_weight for the source src of geometry g (channel-major where direct)."""
+    if direct:
+        return _weight_grad_direct(g, gy, src)
     xp = cuda.get_array_module(gy)
     OC = gy.shape[1]
     step, chunks = g.chunks(xp, src.dtype.itemsize)
@@ -143,6 +177,27 @@ def _weight_grad_rows(g, gyw, src, chunks, buf):
             part = xp.matmul(gyw[s:e], g.row_window(col, i).transpose(0, 2, 1))  # (n, OC, C*KW)
             gWr[i] += part[0] if e - s == 1 else part.sum(axis=0)
     return xp.ascontiguousarray(gWr.reshape(KH, OC, C, KW).transpose(1, 2, 0, 3))
+
+
+def _weight_grad_direct(g, gy, src):
+    """_weight_grad on the channel-major source: kernel row i's gradient, transposed (C*KW, OC), is
+    window i of the row col (C*KW rows of the batch's output columns) @ gy^T, one GEMM per kernel row
+    and column chunk accumulated in place (C*KW rows make a faster GEMM than C)."""
+    (KH, KW), C, OC = g.kernel, g.x_shape[1], gy.shape[1]
+    dtype = np.result_type(src.dtype, gy.dtype)
+    gyb = g.widen_batch(gy.astype(dtype, copy=False))
+    src = src.astype(dtype, copy=False)
+    gWr = np.empty((KH, C * KW, OC), dtype=dtype)
+    step = max(1, CPU_CHUNK_BYTES // (C * KW * src.itemsize) - (KH - 1) * g.Wp)
+    buf = np.empty(C * KW * (min(step, g.span) + (KH - 1) * g.Wp), dtype=dtype)
+    for start in range(0, g.span, step):
+        stop = min(g.span, start + step)
+        col = g.row_col_batch(src, start, stop, buf)
+        gyT = gyb[start:stop]
+        for i in range(KH):
+            window = col[:, i * g.Wp:i * g.Wp + stop - start]
+            blas.gemm(window, gyT, gWr[i], accumulate=start > 0)
+    return np.ascontiguousarray(gWr.reshape(KH, C, KW, OC).transpose(3, 1, 0, 2))
 
 
 def conv_backward_data(gy, W, x_hw, stride, pad):
