@@ -72,10 +72,7 @@ def conv_forward(x, W, b, stride, pad):
         src = g.source(x, direct)
     dtype = np.result_type(x.dtype, W.dtype)
     if direct:
-        y = _forward_direct(g, src, W, dtype)
-        if b is not None:
-            y += b.reshape(1, OC, 1, 1)
-        return y, src
+        return _forward_direct(g, src, W, b, dtype), src
     step, chunks = g.chunks(xp, x.dtype.itemsize)
     W2 = W.reshape(OC, g.K)
     y = xp.empty((x.shape[0], OC, g.OH, g.OW), dtype=dtype)
@@ -110,10 +107,10 @@ def conv_forward(x, W, b, stride, pad):
     return y, src
 
 
-def _forward_direct(g, src, W, dtype):
+def _forward_direct(g, src, W, b, dtype):
     """conv_forward on the channel-major source: y = the sum over kernel offsets (i, j) of
     W[:, :, i, j] (OC, C) @ the source shifted by i*Wp + j, one GEMM each over the whole batch,
-    accumulated in place by BLAS."""
+    accumulated in place by BLAS, + b."""
     N, OC = g.x_shape[0], W.shape[0]
     Wo = np.ascontiguousarray(W.transpose(2, 3, 0, 1), dtype=dtype)  # (KH, KW, OC, C)
     src = src.astype(dtype, copy=False)
@@ -122,7 +119,7 @@ def _forward_direct(g, src, W, dtype):
     for k, (i, j, o) in enumerate(g.offsets()):
         blas.gemm(Wo[i, j], src[:, o:o + g.span], out, accumulate=k > 0)
     y = np.empty((N, OC, g.OH, g.OW), dtype=dtype)
-    g.narrow_batch(acc, y)
+    g.narrow_batch(acc, y, b)
     return y
 
 
