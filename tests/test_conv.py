@@ -279,6 +279,23 @@ def test_conv_rows_pass_every_property_on_the_direct_path(monkeypatch, direct_ev
         assert calls, f"{case['name']} never ran the direct path"
 
 
+@pytest.mark.parametrize("seed", range(16))
+def test_direct_path_matches_the_references_for_random_stride1_geometries(direct_everywhere, seed):
+    """Random stride-1 shapes, pads up to twice the kernel included (where the shared-padding
+    layout widens its rows): output and both gradients equal the references."""
+    import minigrad.kernels.conv as KC
+    rng = _rng(600 + seed)
+    xs, ws, _, pad = _random_geometry(rng, stride_max=1)
+    x, W = rng.standard_normal(xs), rng.standard_normal(ws)
+    y, src = KC.conv_forward(x, W, None, (1, 1), pad)
+    np.testing.assert_allclose(y, ref_conv2d(x, W, None, 1, pad), rtol=1e-10, atol=1e-12)
+    gy = rng.standard_normal(y.shape)
+    np.testing.assert_allclose(KC.conv_backward_weight(x, gy, ws[2:], (1, 1), pad, src),
+                               ref_conv2d_grad_w(x, gy, ws[2:], 1, pad), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(KC.conv_backward_data(gy, W, xs[2:], (1, 1), pad),
+                               ref_deconv2d(gy, W, None, 1, pad, xs[2:]), rtol=1e-10, atol=1e-12)
+
+
 def test_direct_path_equals_the_col_path_at_benchmark_like_sizes(monkeypatch):
     """64 channels (the conv benchmark's layer, smaller): the direct path and the row-col path give
     the same output and gradients, in float32 as trained."""

@@ -114,7 +114,7 @@ def _forward_direct(g, src, W, b, dtype):
     N, OC = g.x_shape[0], W.shape[0]
     Wo = np.ascontiguousarray(W.transpose(2, 3, 0, 1), dtype=dtype)  # (KH, KW, OC, C)
     src = src.astype(dtype, copy=False)
-    acc = np.empty((OC, N * g.Hp * g.Wp), dtype=dtype)
+    acc = np.empty((OC, N * g.sample), dtype=dtype)
     out = acc[:, :g.span]
     for k, (i, j, o) in enumerate(g.offsets()):
         blas.gemm(Wo[i, j], src[:, o:o + g.span], out, accumulate=k > 0)
@@ -185,14 +185,14 @@ def _weight_grad_direct(g, gy, src):
     gyb = g.widen_batch(gy.astype(dtype, copy=False))
     src = src.astype(dtype, copy=False)
     gWr = np.empty((KH, C * KW, OC), dtype=dtype)
-    step = max(1, CPU_CHUNK_BYTES // (C * KW * src.itemsize) - (KH - 1) * g.Wp)
-    buf = np.empty(C * KW * (min(step, g.span) + (KH - 1) * g.Wp), dtype=dtype)
+    step = max(1, CPU_CHUNK_BYTES // (C * KW * src.itemsize) - (KH - 1) * g.row)
+    buf = np.empty(C * KW * (min(step, g.span) + (KH - 1) * g.row), dtype=dtype)
     for start in range(0, g.span, step):
         stop = min(g.span, start + step)
         col = g.row_col_batch(src, start, stop, buf)
         gyT = gyb[start:stop]
         for i in range(KH):
-            window = col[:, i * g.Wp:i * g.Wp + stop - start]
+            window = col[:, i * g.row:i * g.row + stop - start]
             blas.gemm(window, gyT, gWr[i], accumulate=start > 0)
     return np.ascontiguousarray(gWr.reshape(KH, C, KW, OC).transpose(3, 1, 0, 2))
 
