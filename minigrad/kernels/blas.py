@@ -9,12 +9,17 @@ the conv case's forward 0.65x the time of the col GEMMs it replaces).
 NumPy's wheels), found through that module with ctypes, which releases the GIL during the call.  It
 takes 2-D float32 or float64 arrays that BLAS can read in place (one unit stride per matrix, the output
 row-major); for anything else (CuPy arrays, other dtypes, overlapping operands, a NumPy without such a
-library) it computes the same with NumPy, so results never depend on whether the library was found:
-only the speed does.  `native` says whether it was.
+library) it computes the same product with NumPy (equal to rounding), so whether the library was
+found changes the speed only.  `native` says whether it was.
 """
 import ctypes
 
 import numpy as np
+
+try:
+    from numpy._core import _multiarray_umath as _numpy_core  # NumPy >= 2
+except ImportError:  # pragma: no cover - NumPy 1.x
+    from numpy.core import _multiarray_umath as _numpy_core
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 
@@ -22,15 +27,6 @@ _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 # 64_ suffix; NumPy 1.x's with a 64_ suffix; a NumPy built against a system BLAS plain cblas names.
 _SYMBOLS = (("scipy_cblas_{}gemm64_", ctypes.c_int64), ("cblas_{}gemm64_", ctypes.c_int64),
             ("scipy_cblas_{}gemm", ctypes.c_int), ("cblas_{}gemm", ctypes.c_int))
-
-
-def _numpy_library():
-    """A ctypes handle on NumPy's core extension module (its BLAS symbols resolve through it)."""
-    try:
-        from numpy._core import _multiarray_umath as core  # NumPy >= 2
-    except ImportError:  # pragma: no cover - NumPy 1.x
-        from numpy.core import _multiarray_umath as core
-    return ctypes.CDLL(core.__file__)
 
 
 def _bind(lib, kind, scalar):
@@ -49,9 +45,9 @@ def _bind(lib, kind, scalar):
 
 def _load():
     """{dtype: gemm function} of the library NumPy links, each checked on a small product."""
-    try:
-        lib = _numpy_library()
-    except (ImportError, OSError):  # pragma: no cover - no shared core module
+    try:  # NumPy's core extension module: its BLAS symbols resolve through its handle
+        lib = ctypes.CDLL(_numpy_core.__file__)
+    except OSError:  # pragma: no cover - a statically linked NumPy
         return {}
     found = {}
     for dtype, kind, scalar in ((np.float32, "s", ctypes.c_float), (np.float64, "d", ctypes.c_double)):
