@@ -177,10 +177,7 @@ class Deconv2d(Function):
             raise ValueError(f"deconv2d: output size {OH}x{OW} does not fit input {H}x{Wd} with kernel "
                              f"{KH}x{KW}, stride {self.stride}, pad {self.pad} (a convolution of the "
                              f"output must give back the input size)")
-        y = K.conv_backward_data(x, W, (OH, OW), self.stride, self.pad)
-        if b is not None:
-            y += b.reshape(1, OC, 1, 1)
-        return y
+        return K.conv_backward_data(x, W, (OH, OW), self.stride, self.pad, b)
 
     def backward(self, gy):
         x, W = self.inputs[0], self.inputs[1]

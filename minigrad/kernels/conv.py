@@ -143,9 +143,9 @@ def conv_backward_weight(x, gy, kernel, stride, pad, src=None):
     if s2d is not None:
         direct = _direct(xp, s2d.inner)
         src = s2d.source(x, direct) if src is None else src
-        return s2d.unweight(_weight_grad(s2d.inner, gy, src, direct))
+        return s2d.unweight(_weight_grad(s2d.inner, gy, src, direct))  # unweight makes it contiguous
     direct = _direct(xp, g)
-    return _weight_grad(g, gy, g.source(x, direct) if src is None else src, direct)
+    return xp.ascontiguousarray(_weight_grad(g, gy, g.source(x, direct) if src is None else src, direct))
 
 
 def _weight_grad(g, gy, src, direct):
@@ -204,12 +204,13 @@ def _weight_grad_direct(g, gy, src):
         for i in range(KH):
             window = col[:, i * g.row:i * g.row + stop - start]
             blas.gemm(window, gyT, gWr[i], accumulate=start > 0)
-    return np.ascontiguousarray(gWr.reshape(KH, C, KW, OC).transpose(3, 1, 0, 2))
+    return gWr.reshape(KH, C, KW, OC).transpose(3, 1, 0, 2)  # a view: see conv_backward_weight
 
 
-def conv_backward_data(gy, W, x_hw, stride, pad):
+def conv_backward_data(gy, W, x_hw, stride, pad, b=None):
     """The gradient of conv(x, W) with respect to x of size x_hw, for gy (N, OC, OH, OW) and
-    W (OC, C, KH, KW).  This is also the forward of the transposed convolution."""
+    W (OC, C, KH, KW), plus b (C,) if given.  This is also the forward of the transposed convolution
+    (whose bias b is)."""
     xp = cuda.get_array_module(gy)
     N, OC = gy.shape[:2]
     _, C, KH, KW = W.shape
@@ -217,14 +218,20 @@ def conv_backward_data(gy, W, x_hw, stride, pad):
     g = geometry((N, C) + tuple(x_hw), (KH, KW), tuple(stride), tuple(pad))
     s2d = g.space_to_depth
     if s2d is not None:
-        gphases = conv_backward_data(gy, s2d.weight(W), s2d.inner.x_shape[2:], (1, 1), (0, 0))
-        return s2d.depth_to_space(gphases)
+        # b per phase channel, unless some positions lie in no phase (they must still get b)
+        bphases = None if b is None or not s2d.covers else xp.repeat(b, s2d.stride[0] * s2d.stride[1])
+        gphases = conv_backward_data(gy, s2d.weight(W), s2d.inner.x_shape[2:], (1, 1), (0, 0), bphases)
+        gx = s2d.depth_to_space(gphases)
+        if b is not None and bphases is None:
+            gx += b.reshape(1, C, 1, 1)
+        return gx
     QH, QW = KH - 1 - PH, KW - 1 - PW
     H, Wd = x_hw
     if (g.flat and QH >= 0 and QW >= 0 and OC * KH * KW >= FLIPPED_MIN_INNER
             and H * (Wd + KW - 1) <= FLIPPED_MAX_GROWTH * g.L):
-        Wf = xp.ascontiguousarray(W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
-        return conv_forward(gy, Wf, None, (1, 1), (QH, QW))[0]
+        # a view: conv_forward lays it out once for its own GEMMs
+        Wf = W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+        return conv_forward(gy, Wf, b, (1, 1), (QH, QW))[0]
     Wt = W.reshape(OC, g.K).T
     gyw = g.widen(gy)
     gsrc = g.grad_source(xp, np.result_type(gy.dtype, W.dtype))
@@ -232,6 +239,9 @@ def conv_backward_data(gy, W, x_hw, stride, pad):
     buf = xp.empty((step, g.K, g.L), dtype=gsrc.dtype)
     for s, e in chunks:
         g.add_col(xp.matmul(Wt, gyw[s:e], out=buf[:e - s]), gsrc[s:e])
-    return g.image(gsrc)
+    gx = g.image(gsrc)
+    if b is not None:
+        gx += b.reshape(1, C, 1, 1)
+    return gx
 
 
