@@ -165,7 +165,7 @@ class Deconv2d(Function):
     def forward(self, x, W, b=None):
         _check_operands("deconv2d", x, W, b, 0, "(C, OC, KH, KW)")
         (SH, SW), (PH, PW) = self.stride, self.pad
-        C, OC, KH, KW = W.shape
+        KH, KW = W.shape[2:]
         H, Wd = x.shape[2], x.shape[3]
         if self.outsize is None:
             OH = G.deconv_outsize(H, KH, SH, PH)
