@@ -69,3 +69,39 @@ def test_gemm_falls_back_to_numpy_where_blas_cannot(case):
     expected = out + a @ b
     blas.gemm(a, b, out, accumulate=True)
     np.testing.assert_allclose(out, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape, dtype, layout, in_library", [
+    ((300, 1000), np.float32, "C", True),
+    ((300, 1000), np.float64, "C", True),
+    ((blas.AXPY_MIN,), np.float32, "C", True),
+    ((blas.AXPY_MIN - 1,), np.float32, "C", False),  # too small to pay for the library's threads
+    ((300, 1000), np.float32, "F", False),           # not C-contiguous
+    ((300, 1000), "mixed", "C", False),              # x float64, y float32
+])
+def test_axpy_adds_a_scaled_array_in_place(monkeypatch, shape, dtype, layout, in_library):
+    """y += a * x, in the library exactly where it can take the operands: off the exact value by no
+    more than one rounding of the operands' size (the library may fuse the multiply and the add, so
+    it can differ from NumPy's one-line form by that much)."""
+    rng = np.random.default_rng(3)
+    x_dtype, y_dtype = (np.float64, np.float32) if dtype == "mixed" else (dtype, dtype)
+    x = np.asarray(rng.standard_normal(shape).astype(x_dtype), order=layout)
+    y = np.asarray(rng.standard_normal(shape).astype(y_dtype), order=layout)
+    exact = y.astype(np.longdouble) - np.longdouble(0.01) * x
+    bound = np.finfo(y_dtype).eps * (np.abs(y) + np.abs(0.01 * x))
+    calls = []
+    for key, f in list(blas._AXPY.items()):
+        monkeypatch.setitem(blas._AXPY, key, lambda *args, f=f: calls.append(1) or f(*args))
+    assert blas.axpy(-0.01, x, y) is y
+    assert y.dtype == y_dtype and y.shape == shape
+    assert bool(calls) == (in_library and blas.native)
+    assert (np.abs(y - exact) <= bound).all()
+
+
+def test_axpy_of_overlapping_operands_reads_x_before_writing_y():
+    """x a view of y: NumPy's form, which forms a * x before adding."""
+    y = np.arange(2 * blas.AXPY_MIN, dtype=np.float32)
+    x = y[::-1]
+    expected = y + 2 * y[::-1]
+    blas.axpy(2.0, x, y)
+    np.testing.assert_array_equal(y, expected)
