@@ -13,6 +13,7 @@ import minigrad.layers as LC
 import minigrad.kernels.geometry as KG
 from minigrad import utils
 from minigrad.core import Variable, no_grad
+from minigrad.kernels.reduction import sum_channels
 from tests.op_table import ALL_CASES, make_inputs
 from tests.op_table_conv import (CONV_CASES, ref_avg_pool, ref_conv2d, ref_conv2d_grad_w, ref_deconv2d,
                                  ref_max_pool, ref_max_pool_grad)
@@ -832,3 +833,16 @@ def test_against_pytorch(seed):
     np.testing.assert_allclose(g.data, tx.grad.numpy(), rtol=1e-12, atol=1e-12)
     ta = tf.avg_pool2d(torch.tensor(x), k, stride, p)
     np.testing.assert_allclose(FC.average_pooling(x, k, stride, p).data, ta.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(32, 64, 32, 32), (100, 6, 24, 24), (1, 3, 5, 7), (0, 3, 4, 4),
+                                   (2, 0, 4, 4), (2, 3, 0, 4)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bias_gradient_sums_every_sample_and_pixel_per_channel(shape, dtype):
+    """kernels.reduction.sum_channels (the conv bias gradient, a matrix-vector product with ones):
+    the float64 sum over N, H and W, also for empty batches, channels and images."""
+    gy = np.random.default_rng(sum(shape)).standard_normal(shape).astype(dtype)
+    gb = sum_channels(gy)
+    assert gb.shape == (shape[1],) and gb.dtype == dtype
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(gb, gy.astype(np.float64).sum(axis=(0, 2, 3)), rtol=tol, atol=tol)
