@@ -94,7 +94,7 @@ class MomentumSGD(_StatefulOptimizer):
         v = self.slots(param, "v")["v"]
         v *= self.momentum
         blas.axpy(-self.lr, param.grad.data, v)
-        blas.axpy(1.0, v, param.data)
+        param.data += v
 
 
 class AdaGrad(_StatefulOptimizer):

@@ -15,8 +15,9 @@ found changes the speed only.  `native` says whether it was.
 
 `axpy(a, x, y)` is y += a * x in one pass over memory, on the library's threads (cblas_?axpy): an
 optimizer's update of a 1000x1000 float32 parameter takes 0.35x the time of NumPy's blocked two-pass
-form.  The library may fuse the multiply and the add, so a result can differ from NumPy's by one unit
-in the last place; arrays below AXPY_MIN elements, where starting the threads costs more than the
+form.  The library may fuse the multiply and the add, so a result can differ from NumPy's by one
+rounding of the operands' size (more units in the last place of the result where y and a * x nearly
+cancel); arrays below AXPY_MIN elements, where starting the threads costs more than the
 pass, and anything the library cannot take go through NumPy.
 """
 import ctypes

@@ -1,4 +1,6 @@
 """Array helpers for sums, broadcasting and maxima (DeZero's utils names)."""
+import math
+
 import numpy as np
 
 from minigrad import cuda
@@ -23,7 +25,7 @@ def sum_channels(x):
     conv layers."""
     xp = cuda.get_array_module(x)
     N, C = x.shape[:2]
-    rows = x.reshape(N * C, -1) if N * C else x.reshape(0, 0)
+    rows = x.reshape(N * C, math.prod(x.shape[2:]))  # not -1: an empty batch has no size to infer
     return (rows @ xp.ones(rows.shape[1], dtype=x.dtype)).reshape(N, C).sum(axis=0)
 
 
